@@ -1,1 +1,67 @@
-//! kept-store
+//! kept-store: the persistence of kept, on SQLite (one embedded file, the
+//! default) or PostgreSQL (for several `kept serve` replicas).
+//!
+//! What belongs here: the schema and its migrations, the SQL, and the
+//! transactional use cases — each change to a case is one transaction that
+//! checks the domain rules (from kept-core), appends events, updates the
+//! current state and the search index. What does not: HTTP, sessions as
+//! cookies, templates (kept-server), and rules (kept-core).
+
+mod accounts;
+mod auth;
+mod cases;
+mod connect;
+mod db;
+mod error;
+mod migrate;
+mod people;
+pub mod test_support;
+
+pub use accounts::{AccountPatch, NewAccount};
+pub use auth::{ApiToken, SessionInfo};
+pub use cases::{
+    AssigneeFilter, CaseDetail, CaseFilter, CaseList, CaseSort, Cursor, IdempotencyKey, MAX_TAGS,
+    MessageOutcome, MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection, SortKey,
+    TimelineEntry,
+};
+pub use connect::{PoolSize, redact};
+pub use db::Backend;
+pub use error::{Result, StoreError};
+pub use migrate::MIGRATION_FILES;
+pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
+
+use db::Db;
+
+/// A handle on the database; cheap to clone (it holds pools).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Opens the database named by `url` without migrating it.
+    pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
+        Ok(Self {
+            db: connect::open(url, size).await?,
+        })
+    }
+
+    /// Opens the database and applies any pending migrations.
+    pub async fn open_and_migrate(url: &str, size: PoolSize) -> Result<Self> {
+        let store = Self::open(url, size).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        migrate::run(&self.db).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}

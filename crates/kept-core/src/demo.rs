@@ -1,0 +1,1 @@
+//! Demo organisation generator (see demo/mod.rs).

@@ -1,0 +1,170 @@
+//! Opening a store from a URL: `sqlite://PATH` (the embedded default) or
+//! `postgres://…` (for scale-out). The scheme picks the engine; anything else
+//! is refused with a message that says what would work.
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How many connections to keep. PostgreSQL shares `max`; SQLite uses one
+/// writer and `max` readers.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub max: u32,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        Self { max: 8 }
+    }
+}
+
+pub(crate) enum Target {
+    Sqlite(String),
+    Postgres(String),
+}
+
+pub(crate) fn parse_url(url: &str) -> Result<Target> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            if path.is_empty() {
+                return Err(StoreError::Config(
+                    "a sqlite:// database URL needs a file path".into(),
+                ));
+            }
+            Ok(Target::Sqlite(path.to_owned()))
+        }
+        "postgres" | "postgresql" => Ok(Target::Postgres(url.to_owned())),
+        "" => Err(StoreError::Config(
+            "the database URL has no scheme; use sqlite://PATH or postgres://USER@HOST/DB".into(),
+        )),
+        other => Err(StoreError::Config(format!(
+            "unsupported database URL scheme '{other}'; use sqlite://PATH or postgres://USER@HOST/DB"
+        ))),
+    }
+}
+
+pub(crate) async fn open(url: &str, size: PoolSize) -> Result<Db> {
+    match parse_url(url)? {
+        Target::Sqlite(path) => open_sqlite(&path, size).await,
+        Target::Postgres(url) => {
+            let options = PgConnectOptions::from_str(&url).map_err(|e| {
+                StoreError::Config(format!(
+                    "invalid PostgreSQL URL: {}",
+                    redact(&e.to_string())
+                ))
+            })?;
+            open_postgres(options, size).await
+        }
+    }
+}
+
+pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    // WAL with synchronous=NORMAL: a commit survives a crash of kept (the
+    // WAL is written before commit returns); only an OS crash or power loss
+    // could lose the last transactions. The busy timeout covers a second
+    // process (the CLI) writing beside the server.
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-32000")
+        .disable_statement_logging();
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("{path}: {e}"));
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(unavailable)?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(size.max.max(1))
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(unavailable)?;
+    Ok(Db::Sqlite { write, read })
+}
+
+pub(crate) async fn open_postgres(options: PgConnectOptions, size: PoolSize) -> Result<Db> {
+    let pool = PgPoolOptions::new()
+        .max_connections(size.max.max(2))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.disable_statement_logging())
+        .await
+        .map_err(|e| StoreError::Unavailable(redact(&e.to_string())))?;
+    Ok(Db::Postgres(pool))
+}
+
+/// Removes anything that looks like `user:password@` from a message.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        match (word.find("://"), word.find('@')) {
+            (Some(s), Some(at)) if at > s => {
+                out.push_str(&word[..s + 3]);
+                out.push_str("***");
+                out.push_str(&word[at..]);
+            }
+            _ => out.push_str(word),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_scheme_is_refused_with_the_schemes_that_work() {
+        let Err(StoreError::Config(msg)) = parse_url("mysql://localhost/kept") else {
+            panic!("accepted")
+        };
+        assert!(
+            msg.contains("'mysql'") && msg.contains("sqlite://") && msg.contains("postgres://"),
+            "{msg}"
+        );
+        assert!(matches!(parse_url("kept.db"), Err(StoreError::Config(_))));
+        assert!(matches!(parse_url("sqlite://"), Err(StoreError::Config(_))));
+    }
+
+    #[test]
+    fn sqlite_urls_name_a_path_and_postgres_urls_pass_through() {
+        assert!(
+            matches!(parse_url("sqlite://kept-data/kept.db"), Ok(Target::Sqlite(p)) if p == "kept-data/kept.db")
+        );
+        assert!(
+            matches!(parse_url("sqlite:///var/lib/kept.db"), Ok(Target::Sqlite(p)) if p == "/var/lib/kept.db")
+        );
+        assert!(matches!(
+            parse_url("postgresql://u@h/db"),
+            Ok(Target::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted_from_messages() {
+        assert_eq!(
+            redact("cannot reach postgres://kept:s3cret@db:5432/kept now"),
+            "cannot reach postgres://***@db:5432/kept now"
+        );
+        assert_eq!(redact("no url here"), "no url here");
+    }
+}

@@ -1,0 +1,374 @@
+//! One interface over two engines. Every query is written once, in SQL that
+//! both SQLite and PostgreSQL accept (`$n` placeholders, `RETURNING`, row
+//! values), bound from [`Arg`]s and read through [`DbRow`]. The few places
+//! where the engines differ ask [`Backend`]; callers outside this crate never
+//! know which engine they run on.
+
+use crate::error::{Result, StoreError};
+use jiff::Timestamp;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, Row, SqlSafeStr, SqlStr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pools. SQLite gets one writer connection (SQLite serialises writers
+/// anyway; one connection avoids busy-retry storms) and several readers,
+/// which WAL lets run beside the writer.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A value to bind to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<Timestamp> for Arg {
+    fn from(v: Timestamp) -> Self {
+        Arg::Int(Some(v.as_millisecond()))
+    }
+}
+impl From<Option<Timestamp>> for Arg {
+    fn from(v: Option<Timestamp>) -> Self {
+        Arg::Int(v.map(|t| t.as_millisecond()))
+    }
+}
+
+/// Builds a `Vec<Arg>` from values of mixed types.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::db::Arg::from($v)),*] };
+}
+pub(crate) use args;
+
+/// SQL text: a literal, or a string built at run time from fixed fragments
+/// (never from user input, which always goes through placeholders).
+pub(crate) struct Sql(SqlStr);
+
+impl From<&'static str> for Sql {
+    fn from(s: &'static str) -> Self {
+        Sql(s.into_sql_str())
+    }
+}
+
+impl Sql {
+    /// SQL assembled from fixed fragments and `$n` placeholders only.
+    pub(crate) fn built(s: String) -> Self {
+        Sql(AssertSqlSafe(s).into_sql_str())
+    }
+}
+
+/// A result row from either engine.
+pub(crate) enum DbRow {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+macro_rules! decode {
+    ($row:expr, $col:expr, $ty:ty) => {
+        match $row {
+            DbRow::Sqlite(r) => r.try_get::<$ty, _>($col),
+            DbRow::Postgres(r) => r.try_get::<$ty, _>($col),
+        }
+        .map_err(StoreError::from)
+    };
+}
+
+impl DbRow {
+    pub(crate) fn int(&self, col: &str) -> Result<i64> {
+        decode!(self, col, i64)
+    }
+    pub(crate) fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        decode!(self, col, Option<i64>)
+    }
+    pub(crate) fn text(&self, col: &str) -> Result<String> {
+        decode!(self, col, String)
+    }
+    pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        decode!(self, col, Option<String>)
+    }
+    pub(crate) fn flag(&self, col: &str) -> Result<bool> {
+        decode!(self, col, bool)
+    }
+    pub(crate) fn time(&self, col: &str) -> Result<Timestamp> {
+        to_time(self.int(col)?, col)
+    }
+    pub(crate) fn opt_time(&self, col: &str) -> Result<Option<Timestamp>> {
+        self.opt_int(col)?.map(|ms| to_time(ms, col)).transpose()
+    }
+}
+
+fn to_time(ms: i64, col: &str) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms)
+        .map_err(|_| StoreError::Corrupt(format!("timestamp column {col}")))
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs one statement on either engine's executor, collecting rows.
+macro_rules! run {
+    (sqlite $exec:expr, $sql:expr, $args:expr, $method:ident) => {
+        bind_all!(sqlx::query::<sqlx::Sqlite>($sql.0), $args)
+            .$method($exec)
+            .await
+    };
+    (postgres $exec:expr, $sql:expr, $args:expr, $method:ident) => {
+        bind_all!(sqlx::query::<sqlx::Postgres>($sql.0), $args)
+            .$method($exec)
+            .await
+    };
+}
+
+/// A write transaction. Dropping it without `commit` rolls back, so an error
+/// anywhere in a use case leaves nothing half-written.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, execute)?.rows_affected(),
+            Tx::Postgres(t) => run!(postgres &mut **t, sql, args, execute)?.rows_affected(),
+        })
+    }
+
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_all)?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+            Tx::Postgres(t) => run!(postgres &mut **t, sql, args, fetch_all)?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_optional)?.map(DbRow::Sqlite),
+            Tx::Postgres(t) => {
+                run!(postgres &mut **t, sql, args, fetch_optional)?.map(DbRow::Postgres)
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_one(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<DbRow> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    }
+
+    /// `INSERT … RETURNING id` and hand back the id.
+    pub(crate) async fn insert(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<i64> {
+        self.fetch_one(sql, args).await?.int("id")
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The clause that locks selected rows until commit. SQLite needs none:
+    /// its write transactions start `IMMEDIATE`, holding the database lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+impl Db {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            // IMMEDIATE takes the write lock up front, so a transaction that
+            // reads then writes can never fail half-way on a lock upgrade.
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub(crate) async fn fetch_all(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { read, .. } => run!(sqlite read, sql, args, fetch_all)?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+            Db::Postgres(p) => run!(postgres p, sql, args, fetch_all)?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { read, .. } => {
+                run!(sqlite read, sql, args, fetch_optional)?.map(DbRow::Sqlite)
+            }
+            Db::Postgres(p) => run!(postgres p, sql, args, fetch_optional)?.map(DbRow::Postgres),
+        })
+    }
+
+    /// A write outside a use case (e.g. touching a token's last use).
+    pub(crate) async fn execute(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { write, .. } => run!(sqlite write, sql, args, execute)?.rows_affected(),
+            Db::Postgres(p) => run!(postgres p, sql, args, execute)?.rows_affected(),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Builds SQL with numbered placeholders while collecting their values, for
+/// queries whose shape depends on the request (filters, cursors).
+#[derive(Default)]
+pub(crate) struct SqlBuilder {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl SqlBuilder {
+    pub(crate) fn new(start: &str) -> Self {
+        Self {
+            text: start.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends a fixed fragment of SQL (never user input).
+    pub(crate) fn push(&mut self, fragment: &str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` for a non-empty list.
+    pub(crate) fn bind_list<T: Into<Arg>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")")
+    }
+
+    pub(crate) fn finish(self) -> (Sql, Vec<Arg>) {
+        (Sql::built(self.text), self.args)
+    }
+}

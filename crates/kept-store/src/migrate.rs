@@ -1,0 +1,44 @@
+//! Migrations, embedded in the binary. Each engine has its own folder with
+//! the same file names (a test checks it); applied migrations are never edited.
+
+use crate::db::Db;
+use crate::error::Result;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use std::borrow::Cow;
+
+/// (version, description, sqlite SQL, postgres SQL)
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+/// The file names of each engine's migrations, for the twin-folder test.
+pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql"];
+
+fn migrator(postgres: bool) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, description, sqlite, pg)| {
+            let sql = if postgres { pg } else { sqlite };
+            Migration::new(
+                *version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+pub(crate) async fn run(db: &Db) -> Result<()> {
+    match db {
+        Db::Sqlite { write, .. } => migrator(false).run(write).await?,
+        Db::Postgres(pool) => migrator(true).run(pool).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The store contract suite: every test runs on SQLite and, when
+//! KEPT_TEST_POSTGRES_URL is set, on PostgreSQL (a fresh schema each).
+
+mod store {
+    mod auth;
+    mod cases;
+    pub mod common;
+    mod internal;
+    mod lists;
+    mod schema;
+}
