@@ -14,20 +14,12 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { code, field: field.into(), message: message.into() }
     }
 
     /// The same error, reported against a nested field (`requester` → `case.requester`).
     pub fn within(mut self, parent: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            parent.to_owned()
-        } else {
-            format!("{parent}.{}", self.field)
-        };
+        self.field = if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
         self
     }
 }
@@ -54,40 +46,23 @@ pub enum DomainError {
     Forbidden { message: String },
     /// A state transition the case lifecycle does not allow (HTTP 409).
     #[error("a case cannot go from {from} to {to}")]
-    IllegalTransition {
-        from: &'static str,
-        to: &'static str,
-    },
+    IllegalTransition { from: &'static str, to: &'static str },
     /// The request conflicts with the current state (HTTP 409).
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        field: Option<String>,
-        message: String,
-    },
+    Conflict { code: &'static str, field: Option<String>, message: String },
 }
 
 impl DomainError {
-    pub fn invalid(
-        code: &'static str,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid(FieldError::new(code, field, message))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::Forbidden {
-            message: message.into(),
-        }
+        Self::Forbidden { message: message.into() }
     }
 
     pub fn conflict(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            field: field.map(str::to_owned),
-            message: message.into(),
-        }
+        Self::Conflict { code, field: field.map(str::to_owned), message: message.into() }
     }
 
     /// The stable machine-readable code of this error.

@@ -34,31 +34,17 @@ pub struct CaseScope {
 
 impl From<&Case> for CaseScope {
     fn from(c: &Case) -> Self {
-        Self {
-            team_id: c.team_id,
-            requesting_team_id: c.requesting_team_id,
-            account_id: c.account_id,
-        }
+        Self { team_id: c.team_id, requesting_team_id: c.requesting_team_id, account_id: c.account_id }
     }
 }
 
 impl Principal {
     pub fn staff(user_id: UserId, role: Role, team_ids: Vec<TeamId>) -> Self {
-        Self {
-            user_id,
-            role,
-            account_id: None,
-            team_ids,
-        }
+        Self { user_id, role, account_id: None, team_ids }
     }
 
     pub fn contact(user_id: UserId, account_id: AccountId) -> Self {
-        Self {
-            user_id,
-            role: Role::Contact,
-            account_id: Some(account_id),
-            team_ids: Vec::new(),
-        }
+        Self { user_id, role: Role::Contact, account_id: Some(account_id), team_ids: Vec::new() }
     }
 
     /// kept itself acting (the CLI, the demo seeder, jobs): an admin that is
@@ -90,12 +76,9 @@ impl Principal {
         match self.role {
             Role::Admin => true,
             Role::Manager | Role::Agent => {
-                self.in_team(case.team_id)
-                    || case.requesting_team_id.is_some_and(|t| self.in_team(t))
+                self.in_team(case.team_id) || case.requesting_team_id.is_some_and(|t| self.in_team(t))
             }
-            Role::Contact => {
-                case.requesting_team_id.is_none() && self.account_id == Some(case.account_id)
-            }
+            Role::Contact => case.requesting_team_id.is_none() && self.account_id == Some(case.account_id),
         }
     }
 
@@ -112,20 +95,12 @@ impl Principal {
 
     /// Staff only; contacts get "not found" so that staff routes stay invisible.
     pub fn require_staff(&self) -> Result<(), DomainError> {
-        if self.is_staff() {
-            Ok(())
-        } else {
-            Err(DomainError::NotFound { entity: "resource" })
-        }
+        if self.is_staff() { Ok(()) } else { Err(DomainError::NotFound { entity: "resource" }) }
     }
 
     pub fn require_admin(&self) -> Result<(), DomainError> {
         self.require_staff()?;
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(DomainError::forbidden("only an admin may do this"))
-        }
+        if self.is_admin() { Ok(()) } else { Err(DomainError::forbidden("only an admin may do this")) }
     }
 
     /// Admins, and managers of `team`.
@@ -134,9 +109,7 @@ impl Principal {
         match self.role {
             Role::Admin => Ok(()),
             Role::Manager if self.in_team(team) => Ok(()),
-            _ => Err(DomainError::forbidden(
-                "only an admin or a manager of this team may do this",
-            )),
+            _ => Err(DomainError::forbidden("only an admin or a manager of this team may do this")),
         }
     }
 
@@ -146,9 +119,7 @@ impl Principal {
         self.require_staff()?;
         match self.role {
             Role::Admin | Role::Manager => Ok(()),
-            _ => Err(DomainError::forbidden(
-                "only an admin or a manager may change accounts",
-            )),
+            _ => Err(DomainError::forbidden("only an admin or a manager may change accounts")),
         }
     }
 }
@@ -163,19 +134,11 @@ mod tests {
     const GLOBEX: AccountId = AccountId(2);
 
     fn customer_case(account: AccountId) -> CaseScope {
-        CaseScope {
-            team_id: SUPPORT,
-            requesting_team_id: None,
-            account_id: account,
-        }
+        CaseScope { team_id: SUPPORT, requesting_team_id: None, account_id: account }
     }
 
     fn internal_request() -> CaseScope {
-        CaseScope {
-            team_id: IT,
-            requesting_team_id: Some(SUPPORT),
-            account_id: ACME,
-        }
+        CaseScope { team_id: IT, requesting_team_id: Some(SUPPORT), account_id: ACME }
     }
 
     #[test]
@@ -183,10 +146,7 @@ mod tests {
         let ana = Principal::contact(UserId(10), ACME);
         assert!(ana.can_see_case(customer_case(ACME)));
         assert!(!ana.can_see_case(customer_case(GLOBEX)));
-        assert!(
-            !ana.can_see_case(internal_request()),
-            "internal requests are never shown to customers"
-        );
+        assert!(!ana.can_see_case(internal_request()), "internal requests are never shown to customers");
         assert!(!ana.can_work_case(customer_case(ACME)));
     }
 
@@ -214,18 +174,9 @@ mod tests {
     fn only_admins_and_the_teams_managers_configure_a_team() {
         let manager = Principal::staff(UserId(5), Role::Manager, vec![SUPPORT]);
         assert!(manager.require_team_manager(SUPPORT).is_ok());
-        assert_eq!(
-            manager.require_team_manager(IT).unwrap_err().code(),
-            "forbidden"
-        );
+        assert_eq!(manager.require_team_manager(IT).unwrap_err().code(), "forbidden");
         let agent = Principal::staff(UserId(6), Role::Agent, vec![SUPPORT]);
         assert!(agent.require_team_manager(SUPPORT).is_err());
-        assert_eq!(
-            Principal::contact(UserId(7), ACME)
-                .require_staff()
-                .unwrap_err()
-                .code(),
-            "not_found"
-        );
+        assert_eq!(Principal::contact(UserId(7), ACME).require_staff().unwrap_err().code(), "not_found");
     }
 }

@@ -28,65 +28,35 @@ pub struct AccountPatch {
 }
 
 fn name_taken() -> DomainError {
-    DomainError::conflict(
-        "name_taken",
-        Some("name"),
-        "an account with this name already exists",
-    )
+    DomainError::conflict("name_taken", Some("name"), "an account with this name already exists")
 }
 
 fn domain_taken() -> DomainError {
-    DomainError::conflict(
-        "domain_taken",
-        Some("domains"),
-        "one of these domains already belongs to another account",
-    )
+    DomainError::conflict("domain_taken", Some("domains"), "one of these domains already belongs to another account")
 }
 
-const CONFLICTS: &[(&str, fn() -> DomainError)] = &[
-    ("accounts_name_key", name_taken),
-    ("account_domains_domain_key", domain_taken),
-];
+const CONFLICTS: &[(&str, fn() -> DomainError)] =
+    &[("accounts_name_key", name_taken), ("account_domains_domain_key", domain_taken)];
 
 pub(crate) async fn require_account(tx: &mut Tx, id: AccountId) -> Result<()> {
-    match tx
-        .fetch_optional("SELECT id FROM accounts WHERE id = $1", args![id.0])
-        .await?
-    {
+    match tx.fetch_optional("SELECT id FROM accounts WHERE id = $1", args![id.0]).await? {
         Some(_) => Ok(()),
-        None => Err(DomainError::invalid(
-            "unknown_account",
-            "account_id",
-            format!("there is no account {id}"),
-        )
-        .into()),
+        None => Err(DomainError::invalid("unknown_account", "account_id", format!("there is no account {id}")).into()),
     }
 }
 
 async fn write_domains(tx: &mut Tx, id: AccountId, domains: &[EmailDomain]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM account_domains WHERE account_id = $1",
-        args![id.0],
-    )
-    .await?;
+    tx.execute("DELETE FROM account_domains WHERE account_id = $1", args![id.0]).await?;
     for d in domains {
-        tx.execute(
-            "INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)",
-            args![d.as_str(), id.0],
-        )
-        .await
-        .map_err(|e| e.explain(CONFLICTS))?;
+        tx.execute("INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)", args![d.as_str(), id.0])
+            .await
+            .map_err(|e| e.explain(CONFLICTS))?;
     }
     Ok(())
 }
 
 impl Store {
-    pub async fn create_account(
-        &self,
-        by: &Principal,
-        new: NewAccount,
-        now: Timestamp,
-    ) -> Result<Account> {
+    pub async fn create_account(&self, by: &Principal, new: NewAccount, now: Timestamp) -> Result<Account> {
         by.require_account_editor()?;
         let mut tx = self.db.begin().await?;
         let id = tx
@@ -99,13 +69,7 @@ impl Store {
         let id = AccountId(id);
         write_domains(&mut tx, id, &dedup(new.domains.clone())).await?;
         tx.commit().await?;
-        Ok(Account {
-            id,
-            name: new.name,
-            tier: new.tier,
-            domains: dedup(new.domains),
-            created_at: now,
-        })
+        Ok(Account { id, name: new.name, tier: new.tier, domains: dedup(new.domains), created_at: now })
     }
 
     /// An account; contacts may read only their own.
@@ -114,9 +78,7 @@ impl Store {
             return Err(DomainError::NotFound { entity: "account" }.into());
         }
         let mut accounts = self.load_accounts(Some(id), None, None, 1).await?;
-        accounts
-            .pop()
-            .ok_or(DomainError::NotFound { entity: "account" }.into())
+        accounts.pop().ok_or(DomainError::NotFound { entity: "account" }.into())
     }
 
     /// Accounts by name, `limit` at a time after `after` (an id).
@@ -150,8 +112,7 @@ impl Store {
         if let Some(after) = after {
             q.push(" AND id > ").bind(after.0);
         }
-        q.push(" ORDER BY id LIMIT ")
-            .bind(i64::from(limit.clamp(1, 500)));
+        q.push(" ORDER BY id LIMIT ").bind(i64::from(limit.clamp(1, 500)));
         let (sql, args) = q.finish();
         let rows = self.db.fetch_all(sql, args).await?;
         let mut accounts = Vec::with_capacity(rows.len());
@@ -172,25 +133,19 @@ impl Store {
         Ok(accounts)
     }
 
-    async fn domains_of(
-        &self,
-        ids: impl Iterator<Item = AccountId>,
-    ) -> Result<BTreeMap<AccountId, Vec<EmailDomain>>> {
+    async fn domains_of(&self, ids: impl Iterator<Item = AccountId>) -> Result<BTreeMap<AccountId, Vec<EmailDomain>>> {
         let ids: Vec<i64> = ids.map(|a| a.0).collect();
         let mut out: BTreeMap<AccountId, Vec<EmailDomain>> = BTreeMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut q =
-            SqlBuilder::new("SELECT account_id, domain FROM account_domains WHERE account_id IN ");
+        let mut q = SqlBuilder::new("SELECT account_id, domain FROM account_domains WHERE account_id IN ");
         q.bind_list(ids).push(" ORDER BY domain");
         let (sql, args) = q.finish();
         for row in self.db.fetch_all(sql, args).await? {
             let domain = EmailDomain::parse("domain", &row.text("domain")?)
                 .map_err(|_| StoreError::Corrupt("account_domains".into()))?;
-            out.entry(AccountId(row.int("account_id")?))
-                .or_default()
-                .push(domain);
+            out.entry(AccountId(row.int("account_id")?)).or_default().push(domain);
         }
         Ok(out)
     }
@@ -222,23 +177,14 @@ impl Store {
             None => current.domains,
         };
         tx.commit().await?;
-        Ok(Account {
-            id,
-            name,
-            tier,
-            domains,
-            created_at: current.created_at,
-        })
+        Ok(Account { id, name, tier, domains, created_at: current.created_at })
     }
 
     /// The account a mail domain belongs to, if any.
     pub async fn account_for_domain(&self, domain: &EmailDomain) -> Result<Option<AccountId>> {
         let row = self
             .db
-            .fetch_optional(
-                "SELECT account_id FROM account_domains WHERE domain = $1",
-                args![domain.as_str()],
-            )
+            .fetch_optional("SELECT account_id FROM account_domains WHERE domain = $1", args![domain.as_str()])
             .await?;
         row.map(|r| r.int("account_id").map(AccountId)).transpose()
     }

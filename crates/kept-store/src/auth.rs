@@ -61,8 +61,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         // Expired sessions are swept at each login rather than by a job.
-        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", args![now])
-            .await?;
+        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", args![now]).await?;
         tx.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
             args![token_hash, user.0, csrf_token, now, expires_at],
@@ -77,11 +76,7 @@ impl Store {
             "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE"
         );
-        let Some(row) = self
-            .db
-            .fetch_optional(Sql::built(sql), args![token_hash, now])
-            .await?
-        else {
+        let Some(row) = self.db.fetch_optional(Sql::built(sql), args![token_hash, now]).await? else {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
@@ -95,12 +90,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE token_hash = $1",
-                args![token_hash],
-            )
-            .await?;
+        self.db.execute("DELETE FROM sessions WHERE token_hash = $1", args![token_hash]).await?;
         Ok(())
     }
 
@@ -118,18 +108,11 @@ impl Store {
             by.require_admin()?;
         }
         let mut tx = self.db.begin().await?;
-        let active = tx
-            .fetch_optional("SELECT active FROM users WHERE id = $1", args![owner.0])
-            .await?;
+        let active = tx.fetch_optional("SELECT active FROM users WHERE id = $1", args![owner.0]).await?;
         match active.map(|r| r.flag("active")).transpose()? {
             Some(true) => {}
             Some(false) => {
-                return Err(DomainError::invalid(
-                    "inactive_user",
-                    "user_id",
-                    "this person is deactivated",
-                )
-                .into());
+                return Err(DomainError::invalid("inactive_user", "user_id", "this person is deactivated").into());
             }
             None => return Err(DomainError::NotFound { entity: "user" }.into()),
         }
@@ -161,12 +144,7 @@ impl Store {
     }
 
     /// Revokes a token of one's own (admins: anyone's). Revoking twice is fine.
-    pub async fn revoke_api_token(
-        &self,
-        by: &Principal,
-        id: TokenId,
-        now: Timestamp,
-    ) -> Result<ApiToken> {
+    pub async fn revoke_api_token(&self, by: &Principal, id: TokenId, now: Timestamp) -> Result<ApiToken> {
         let mut tx = self.db.begin().await?;
         let row = tx
             .fetch_optional(
@@ -174,19 +152,13 @@ impl Store {
                 args![id.0],
             )
             .await?;
-        let mut token = row
-            .map(|r| token_from_row(&r))
-            .transpose()?
-            .ok_or(DomainError::NotFound { entity: "token" })?;
+        let mut token =
+            row.map(|r| token_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "token" })?;
         if token.user_id != by.user_id && !by.is_admin() {
             return Err(DomainError::NotFound { entity: "token" }.into());
         }
         if token.revoked_at.is_none() {
-            tx.execute(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2",
-                args![now, id.0],
-            )
-            .await?;
+            tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", args![now, id.0]).await?;
             token.revoked_at = Some(now);
         }
         tx.commit().await?;
@@ -194,31 +166,18 @@ impl Store {
     }
 
     /// The active person a live token belongs to, noting its use.
-    pub async fn token_user(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> Result<Option<(User, Principal)>> {
+    pub async fn token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Principal)>> {
         let sql = format!(
             "SELECT {USER_COLS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = TRUE"
         );
-        let Some(row) = self
-            .db
-            .fetch_optional(Sql::built(sql), args![token_hash])
-            .await?
-        else {
+        let Some(row) = self.db.fetch_optional(Sql::built(sql), args![token_hash]).await? else {
             return Ok(None);
         };
-        let stale = row
-            .opt_time("last_used_at")?
-            .is_none_or(|t| now.duration_since(t) >= LAST_USED_PRECISION);
+        let stale = row.opt_time("last_used_at")?.is_none_or(|t| now.duration_since(t) >= LAST_USED_PRECISION);
         if stale {
             self.db
-                .execute(
-                    "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
-                    args![now, row.int("token_id")?],
-                )
+                .execute("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", args![now, row.int("token_id")?])
                 .await?;
         }
         let user = user_from_row(&row)?;

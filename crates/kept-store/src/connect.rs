@@ -35,9 +35,7 @@ pub(crate) fn parse_url(url: &str) -> Result<Target> {
         "sqlite" => {
             let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
             if path.is_empty() {
-                return Err(StoreError::Config(
-                    "a sqlite:// database URL needs a file path".into(),
-                ));
+                return Err(StoreError::Config("a sqlite:// database URL needs a file path".into()));
             }
             Ok(Target::Sqlite(path.to_owned()))
         }
@@ -55,25 +53,17 @@ pub(crate) async fn open(url: &str, size: PoolSize) -> Result<Db> {
     match parse_url(url)? {
         Target::Sqlite(path) => open_sqlite(&path, size).await,
         Target::Postgres(url) => {
-            let options = PgConnectOptions::from_str(&url).map_err(|e| {
-                StoreError::Config(format!(
-                    "invalid PostgreSQL URL: {}",
-                    redact(&e.to_string())
-                ))
-            })?;
+            let options = PgConnectOptions::from_str(&url)
+                .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {}", redact(&e.to_string()))))?;
             open_postgres(options, size).await
         }
     }
 }
 
 pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
-    if let Some(dir) = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-        })?;
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
     }
     // WAL with synchronous=NORMAL: a commit survives a crash of kept (the
     // WAL is written before commit returns); only an OS crash or power loss
@@ -89,11 +79,7 @@ pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
         .pragma("cache_size", "-32000")
         .disable_statement_logging();
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("{path}: {e}"));
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options.clone())
-        .await
-        .map_err(unavailable)?;
+    let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(unavailable)?;
     let read = SqlitePoolOptions::new()
         .max_connections(size.max.max(1))
         .connect_with(options.read_only(true))
@@ -134,29 +120,17 @@ mod tests {
 
     #[test]
     fn an_unknown_scheme_is_refused_with_the_schemes_that_work() {
-        let Err(StoreError::Config(msg)) = parse_url("mysql://localhost/kept") else {
-            panic!("accepted")
-        };
-        assert!(
-            msg.contains("'mysql'") && msg.contains("sqlite://") && msg.contains("postgres://"),
-            "{msg}"
-        );
+        let Err(StoreError::Config(msg)) = parse_url("mysql://localhost/kept") else { panic!("accepted") };
+        assert!(msg.contains("'mysql'") && msg.contains("sqlite://") && msg.contains("postgres://"), "{msg}");
         assert!(matches!(parse_url("kept.db"), Err(StoreError::Config(_))));
         assert!(matches!(parse_url("sqlite://"), Err(StoreError::Config(_))));
     }
 
     #[test]
     fn sqlite_urls_name_a_path_and_postgres_urls_pass_through() {
-        assert!(
-            matches!(parse_url("sqlite://kept-data/kept.db"), Ok(Target::Sqlite(p)) if p == "kept-data/kept.db")
-        );
-        assert!(
-            matches!(parse_url("sqlite:///var/lib/kept.db"), Ok(Target::Sqlite(p)) if p == "/var/lib/kept.db")
-        );
-        assert!(matches!(
-            parse_url("postgresql://u@h/db"),
-            Ok(Target::Postgres(_))
-        ));
+        assert!(matches!(parse_url("sqlite://kept-data/kept.db"), Ok(Target::Sqlite(p)) if p == "kept-data/kept.db"));
+        assert!(matches!(parse_url("sqlite:///var/lib/kept.db"), Ok(Target::Sqlite(p)) if p == "/var/lib/kept.db"));
+        assert!(matches!(parse_url("postgresql://u@h/db"), Ok(Target::Postgres(_))));
     }
 
     #[test]

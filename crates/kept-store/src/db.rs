@@ -138,8 +138,7 @@ impl DbRow {
 }
 
 fn to_time(ms: i64, col: &str) -> Result<Timestamp> {
-    Timestamp::from_millisecond(ms)
-        .map_err(|_| StoreError::Corrupt(format!("timestamp column {col}")))
+    Timestamp::from_millisecond(ms).map_err(|_| StoreError::Corrupt(format!("timestamp column {col}")))
 }
 
 macro_rules! bind_all {
@@ -159,14 +158,10 @@ macro_rules! bind_all {
 /// Runs one statement on either engine's executor, collecting rows.
 macro_rules! run {
     (sqlite $exec:expr, $sql:expr, $args:expr, $method:ident) => {
-        bind_all!(sqlx::query::<sqlx::Sqlite>($sql.0), $args)
-            .$method($exec)
-            .await
+        bind_all!(sqlx::query::<sqlx::Sqlite>($sql.0), $args).$method($exec).await
     };
     (postgres $exec:expr, $sql:expr, $args:expr, $method:ident) => {
-        bind_all!(sqlx::query::<sqlx::Postgres>($sql.0), $args)
-            .$method($exec)
-            .await
+        bind_all!(sqlx::query::<sqlx::Postgres>($sql.0), $args).$method($exec).await
     };
 }
 
@@ -193,42 +188,26 @@ impl Tx {
         })
     }
 
-    pub(crate) async fn fetch_all(
-        &mut self,
-        sql: impl Into<Sql>,
-        args: Vec<Arg>,
-    ) -> Result<Vec<DbRow>> {
+    pub(crate) async fn fetch_all(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<DbRow>> {
         let sql = sql.into();
         Ok(match self {
-            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_all)?
-                .into_iter()
-                .map(DbRow::Sqlite)
-                .collect(),
-            Tx::Postgres(t) => run!(postgres &mut **t, sql, args, fetch_all)?
-                .into_iter()
-                .map(DbRow::Postgres)
-                .collect(),
-        })
-    }
-
-    pub(crate) async fn fetch_optional(
-        &mut self,
-        sql: impl Into<Sql>,
-        args: Vec<Arg>,
-    ) -> Result<Option<DbRow>> {
-        let sql = sql.into();
-        Ok(match self {
-            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_optional)?.map(DbRow::Sqlite),
+            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_all)?.into_iter().map(DbRow::Sqlite).collect(),
             Tx::Postgres(t) => {
-                run!(postgres &mut **t, sql, args, fetch_optional)?.map(DbRow::Postgres)
+                run!(postgres &mut **t, sql, args, fetch_all)?.into_iter().map(DbRow::Postgres).collect()
             }
         })
     }
 
+    pub(crate) async fn fetch_optional(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_optional)?.map(DbRow::Sqlite),
+            Tx::Postgres(t) => run!(postgres &mut **t, sql, args, fetch_optional)?.map(DbRow::Postgres),
+        })
+    }
+
     pub(crate) async fn fetch_one(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<DbRow> {
-        self.fetch_optional(sql, args)
-            .await?
-            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+        self.fetch_optional(sql, args).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
     }
 
     /// `INSERT … RETURNING id` and hand back the id.
@@ -271,34 +250,20 @@ impl Db {
         })
     }
 
-    pub(crate) async fn fetch_all(
-        &self,
-        sql: impl Into<Sql>,
-        args: Vec<Arg>,
-    ) -> Result<Vec<DbRow>> {
-        let sql = sql.into();
-        Ok(match self {
-            Db::Sqlite { read, .. } => run!(sqlite read, sql, args, fetch_all)?
-                .into_iter()
-                .map(DbRow::Sqlite)
-                .collect(),
-            Db::Postgres(p) => run!(postgres p, sql, args, fetch_all)?
-                .into_iter()
-                .map(DbRow::Postgres)
-                .collect(),
-        })
-    }
-
-    pub(crate) async fn fetch_optional(
-        &self,
-        sql: impl Into<Sql>,
-        args: Vec<Arg>,
-    ) -> Result<Option<DbRow>> {
+    pub(crate) async fn fetch_all(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<DbRow>> {
         let sql = sql.into();
         Ok(match self {
             Db::Sqlite { read, .. } => {
-                run!(sqlite read, sql, args, fetch_optional)?.map(DbRow::Sqlite)
+                run!(sqlite read, sql, args, fetch_all)?.into_iter().map(DbRow::Sqlite).collect()
             }
+            Db::Postgres(p) => run!(postgres p, sql, args, fetch_all)?.into_iter().map(DbRow::Postgres).collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<DbRow>> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { read, .. } => run!(sqlite read, sql, args, fetch_optional)?.map(DbRow::Sqlite),
             Db::Postgres(p) => run!(postgres p, sql, args, fetch_optional)?.map(DbRow::Postgres),
         })
     }
@@ -333,10 +298,7 @@ pub(crate) struct SqlBuilder {
 
 impl SqlBuilder {
     pub(crate) fn new(start: &str) -> Self {
-        Self {
-            text: start.to_owned(),
-            args: Vec::new(),
-        }
+        Self { text: start.to_owned(), args: Vec::new() }
     }
 
     /// Appends a fixed fragment of SQL (never user input).
@@ -354,10 +316,7 @@ impl SqlBuilder {
     }
 
     /// Appends `(p1, p2, …)` for a non-empty list.
-    pub(crate) fn bind_list<T: Into<Arg>>(
-        &mut self,
-        values: impl IntoIterator<Item = T>,
-    ) -> &mut Self {
+    pub(crate) fn bind_list<T: Into<Arg>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
         self.push("(");
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {

@@ -39,14 +39,10 @@ impl From<kept_core::FieldError> for StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let Some(db) = e.as_database_error() {
-            let constraint = db
-                .constraint()
-                .map(str::to_owned)
-                .or_else(|| sqlite_constraint_name(db.message()));
+            let constraint = db.constraint().map(str::to_owned).or_else(|| sqlite_constraint_name(db.message()));
             let is_constraint = matches!(
                 db.kind(),
-                sqlx::error::ErrorKind::UniqueViolation
-                    | sqlx::error::ErrorKind::ForeignKeyViolation
+                sqlx::error::ErrorKind::UniqueViolation | sqlx::error::ErrorKind::ForeignKeyViolation
             );
             if let (true, Some(constraint)) = (is_constraint, constraint) {
                 return StoreError::Conflict { constraint };
@@ -95,25 +91,15 @@ mod tests {
 
     #[test]
     fn sqlite_messages_become_postgres_style_constraint_names() {
+        assert_eq!(sqlite_constraint_name("UNIQUE constraint failed: users.email").as_deref(), Some("users_email_key"));
         assert_eq!(
-            sqlite_constraint_name("UNIQUE constraint failed: users.email").as_deref(),
-            Some("users_email_key")
-        );
-        assert_eq!(
-            sqlite_constraint_name(
-                "UNIQUE constraint failed: team_members.team_id, team_members.user_id"
-            )
-            .as_deref(),
+            sqlite_constraint_name("UNIQUE constraint failed: team_members.team_id, team_members.user_id").as_deref(),
             Some("team_members_team_id_user_id_key")
         );
         assert_eq!(
-            sqlite_constraint_name("UNIQUE constraint failed: index 'accounts_name_key'")
-                .as_deref(),
+            sqlite_constraint_name("UNIQUE constraint failed: index 'accounts_name_key'").as_deref(),
             Some("accounts_name_key")
         );
-        assert_eq!(
-            sqlite_constraint_name("FOREIGN KEY constraint failed"),
-            None
-        );
+        assert_eq!(sqlite_constraint_name("FOREIGN KEY constraint failed"), None);
     }
 }

@@ -20,9 +20,8 @@ pub mod test_support;
 pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};
 pub use cases::{
-    AssigneeFilter, CaseDetail, CaseFilter, CaseList, CaseSort, Cursor, IdempotencyKey, MAX_TAGS,
-    MessageOutcome, MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection, SortKey,
-    TimelineEntry,
+    AssigneeFilter, CaseDetail, CaseFilter, CaseList, CaseSort, Cursor, IdempotencyKey, MAX_TAGS, MessageOutcome,
+    MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection, SortKey, TimelineEntry,
 };
 pub use connect::{PoolSize, redact};
 pub use db::Backend;
@@ -41,9 +40,7 @@ pub struct Store {
 impl Store {
     /// Opens the database named by `url` without migrating it.
     pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
-        Ok(Self {
-            db: connect::open(url, size).await?,
-        })
+        Ok(Self { db: connect::open(url, size).await? })
     }
 
     /// Opens the database and applies any pending migrations.

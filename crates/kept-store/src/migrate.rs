@@ -23,13 +23,7 @@ fn migrator(postgres: bool) -> Migrator {
         .iter()
         .map(|(version, description, sqlite, pg)| {
             let sql = if postgres { pg } else { sqlite };
-            Migration::new(
-                *version,
-                Cow::Borrowed(description),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
+            Migration::new(*version, Cow::Borrowed(description), MigrationType::Simple, sql.into_sql_str(), false)
         })
         .collect();
     Migrator::with_migrations(migrations)

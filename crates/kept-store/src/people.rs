@@ -73,41 +73,26 @@ pub(crate) fn user_from_row(row: &DbRow) -> Result<User> {
 fn team_from_row(row: &DbRow) -> Result<Team> {
     Ok(Team {
         id: TeamId(row.int("id")?),
-        name: Name::parse("name", &row.text("name")?)
-            .map_err(|_| StoreError::Corrupt("teams".into()))?,
+        name: Name::parse("name", &row.text("name")?).map_err(|_| StoreError::Corrupt("teams".into()))?,
         internal: row.flag("internal")?,
         created_at: row.time("created_at")?,
     })
 }
 
 fn email_taken() -> DomainError {
-    DomainError::conflict(
-        "email_taken",
-        Some("email"),
-        "a person with this email already exists",
-    )
+    DomainError::conflict("email_taken", Some("email"), "a person with this email already exists")
 }
 
 fn team_name_taken() -> DomainError {
-    DomainError::conflict(
-        "name_taken",
-        Some("name"),
-        "a team with this name already exists",
-    )
+    DomainError::conflict("name_taken", Some("name"), "a team with this name already exists")
 }
 
 fn check_role_account(role: Role, account: Option<AccountId>) -> Result<(), DomainError> {
     match (role, account) {
-        (Role::Contact, None) => Err(DomainError::invalid(
-            "required",
-            "account_id",
-            "a contact belongs to an account",
-        )),
-        (r, Some(_)) if r.is_staff() => Err(DomainError::invalid(
-            "not_allowed",
-            "account_id",
-            "staff users do not belong to a customer account",
-        )),
+        (Role::Contact, None) => Err(DomainError::invalid("required", "account_id", "a contact belongs to an account")),
+        (r, Some(_)) if r.is_staff() => {
+            Err(DomainError::invalid("not_allowed", "account_id", "staff users do not belong to a customer account"))
+        }
         _ => Ok(()),
     }
 }
@@ -149,13 +134,8 @@ impl Store {
             by.require_staff()?;
         }
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = self
-            .db
-            .fetch_optional(crate::db::Sql::built(sql), args![id.0])
-            .await?;
-        row.map(|r| user_from_row(&r))
-            .transpose()?
-            .ok_or(DomainError::NotFound { entity: "user" }.into())
+        let row = self.db.fetch_optional(crate::db::Sql::built(sql), args![id.0]).await?;
+        row.map(|r| user_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "user" }.into())
     }
 
     pub async fn list_users(&self, by: &Principal, filter: &UserFilter) -> Result<Vec<User>> {
@@ -170,59 +150,32 @@ impl Store {
             q.push(" AND account_id = ").bind(account.0);
         }
         if let Some(team) = filter.team_id {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = ",
-            )
-            .bind(team.0)
-            .push(")");
+            q.push(" AND EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = ")
+                .bind(team.0)
+                .push(")");
         }
         if let Some(text) = filter.query.as_deref().filter(|t| !t.is_empty()) {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-            q.push(" AND (lower(name) LIKE ")
-                .bind(pattern.clone())
-                .push(" ESCAPE '\\' OR email LIKE ");
+            q.push(" AND (lower(name) LIKE ").bind(pattern.clone()).push(" ESCAPE '\\' OR email LIKE ");
             q.bind(pattern).push(" ESCAPE '\\')");
         }
         if let Some(after) = filter.after {
             q.push(" AND id > ").bind(after.0);
         }
-        q.push(" ORDER BY id LIMIT ")
-            .bind(i64::from(filter.limit.clamp(1, 500)));
+        q.push(" ORDER BY id LIMIT ").bind(i64::from(filter.limit.clamp(1, 500)));
         let (sql, args) = q.finish();
-        self.db
-            .fetch_all(sql, args)
-            .await?
-            .iter()
-            .map(user_from_row)
-            .collect()
+        self.db.fetch_all(sql, args).await?.iter().map(user_from_row).collect()
     }
 
-    pub async fn update_user(
-        &self,
-        by: &Principal,
-        id: UserId,
-        patch: UserPatch,
-        now: Timestamp,
-    ) -> Result<User> {
+    pub async fn update_user(&self, by: &Principal, id: UserId, patch: UserPatch, now: Timestamp) -> Result<User> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
-            tx.for_update()
-        );
-        let current = tx
-            .fetch_optional(crate::db::Sql::built(sql), args![id.0])
-            .await?;
-        let current = current
-            .map(|r| user_from_row(&r))
-            .transpose()?
-            .ok_or(DomainError::NotFound { entity: "user" })?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1{}", tx.for_update());
+        let current = tx.fetch_optional(crate::db::Sql::built(sql), args![id.0]).await?;
+        let current =
+            current.map(|r| user_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "user" })?;
         authorize_user_edit(by, &current, &patch)?;
         let role = patch.role.unwrap_or(current.role);
-        let account = if role.is_staff() {
-            None
-        } else {
-            patch.account_id.or(current.account_id)
-        };
+        let account = if role.is_staff() { None } else { patch.account_id.or(current.account_id) };
         check_role_account(role, account)?;
         if let Some(a) = account {
             crate::accounts::require_account(&mut tx, a).await?;
@@ -251,54 +204,32 @@ impl Store {
             revoke_access(&mut tx, id, now, !active).await?;
         }
         tx.commit().await?;
-        Ok(User {
-            id,
-            email,
-            name,
-            role,
-            account_id: account,
-            active,
-            created_at: current.created_at,
-        })
+        Ok(User { id, email, name, role, account_id: account, active, created_at: current.created_at })
     }
 
     /// The active person with this email and their password hash, for login.
     pub async fn user_for_login(&self, email: &Email) -> Result<Option<(User, Option<String>)>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1 AND active = TRUE"
-        );
-        let row = self
-            .db
-            .fetch_optional(crate::db::Sql::built(sql), args![email.as_str()])
-            .await?;
-        row.map(|r| Ok((user_from_row(&r)?, r.opt_text("password_hash")?)))
-            .transpose()
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1 AND active = TRUE");
+        let row = self.db.fetch_optional(crate::db::Sql::built(sql), args![email.as_str()]).await?;
+        row.map(|r| Ok((user_from_row(&r)?, r.opt_text("password_hash")?))).transpose()
     }
 
     /// Looks a person up by email (CLI and seeding).
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-        let row = self
-            .db
-            .fetch_optional(crate::db::Sql::built(sql), args![email.as_str()])
-            .await?;
+        let row = self.db.fetch_optional(crate::db::Sql::built(sql), args![email.as_str()]).await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
     /// Everything needed to authorise a person's requests.
     pub async fn principal(&self, user: &User) -> Result<Principal> {
         if user.role == Role::Contact {
-            let account = user
-                .account_id
-                .ok_or(StoreError::Corrupt("contact without account".into()))?;
+            let account = user.account_id.ok_or(StoreError::Corrupt("contact without account".into()))?;
             return Ok(Principal::contact(user.id, account));
         }
         let teams = self
             .db
-            .fetch_all(
-                "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
-                args![user.id.0],
-            )
+            .fetch_all("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id", args![user.id.0])
             .await?
             .iter()
             .map(|r| r.int("team_id").map(TeamId))
@@ -317,23 +248,12 @@ impl Store {
             .await
             .map_err(|e| e.explain(&[("teams_name_key", team_name_taken)]))?;
         tx.commit().await?;
-        Ok(Team {
-            id: TeamId(id),
-            name: new.name,
-            internal: new.internal,
-            created_at: now,
-        })
+        Ok(Team { id: TeamId(id), name: new.name, internal: new.internal, created_at: now })
     }
 
     pub async fn list_teams(&self, by: &Principal) -> Result<Vec<Team>> {
         by.require_staff()?;
-        let rows = self
-            .db
-            .fetch_all(
-                "SELECT id, name, internal, created_at FROM teams ORDER BY name",
-                args![],
-            )
-            .await?;
+        let rows = self.db.fetch_all("SELECT id, name, internal, created_at FROM teams ORDER BY name", args![]).await?;
         rows.iter().map(team_from_row).collect()
     }
 
@@ -341,23 +261,12 @@ impl Store {
         by.require_staff()?;
         let row = self
             .db
-            .fetch_optional(
-                "SELECT id, name, internal, created_at FROM teams WHERE id = $1",
-                args![id.0],
-            )
+            .fetch_optional("SELECT id, name, internal, created_at FROM teams WHERE id = $1", args![id.0])
             .await?;
-        row.map(|r| team_from_row(&r))
-            .transpose()?
-            .ok_or(DomainError::NotFound { entity: "team" }.into())
+        row.map(|r| team_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "team" }.into())
     }
 
-    pub async fn update_team(
-        &self,
-        by: &Principal,
-        id: TeamId,
-        patch: TeamPatch,
-        now: Timestamp,
-    ) -> Result<Team> {
+    pub async fn update_team(&self, by: &Principal, id: TeamId, patch: TeamPatch, now: Timestamp) -> Result<Team> {
         by.require_team_manager(id)?;
         let current = self.get_team(by, id).await?;
         let name = patch.name.unwrap_or(current.name);
@@ -370,44 +279,20 @@ impl Store {
         .await
         .map_err(|e| e.explain(&[("teams_name_key", team_name_taken)]))?;
         tx.commit().await?;
-        Ok(Team {
-            id,
-            name,
-            internal,
-            created_at: current.created_at,
-        })
+        Ok(Team { id, name, internal, created_at: current.created_at })
     }
 
     pub async fn team_members(&self, by: &Principal, team: TeamId) -> Result<Vec<User>> {
-        self.list_users(
-            by,
-            &UserFilter {
-                team_id: Some(team),
-                limit: 500,
-                ..UserFilter::default()
-            },
-        )
-        .await
+        self.list_users(by, &UserFilter { team_id: Some(team), limit: 500, ..UserFilter::default() }).await
     }
 
     /// Adds a staff member to a team (admins, and the team's managers).
-    pub async fn add_team_member(
-        &self,
-        by: &Principal,
-        team: TeamId,
-        user: UserId,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn add_team_member(&self, by: &Principal, team: TeamId, user: UserId, now: Timestamp) -> Result<()> {
         by.require_team_manager(team)?;
         self.get_team(by, team).await?;
         let member = self.get_user(by, user).await?;
         if !member.role.is_staff() {
-            return Err(DomainError::invalid(
-                "not_staff",
-                "user_id",
-                "only staff users can be team members",
-            )
-            .into());
+            return Err(DomainError::invalid("not_staff", "user_id", "only staff users can be team members").into());
         }
         let mut tx = self.db.begin().await?;
         tx.execute(
@@ -418,25 +303,13 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn remove_team_member(
-        &self,
-        by: &Principal,
-        team: TeamId,
-        user: UserId,
-    ) -> Result<()> {
+    pub async fn remove_team_member(&self, by: &Principal, team: TeamId, user: UserId) -> Result<()> {
         by.require_team_manager(team)?;
         let mut tx = self.db.begin().await?;
-        let removed = tx
-            .execute(
-                "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
-                args![team.0, user.0],
-            )
-            .await?;
+        let removed =
+            tx.execute("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", args![team.0, user.0]).await?;
         if removed == 0 {
-            return Err(DomainError::NotFound {
-                entity: "team member",
-            }
-            .into());
+            return Err(DomainError::NotFound { entity: "team member" }.into());
         }
         tx.commit().await
     }
@@ -444,11 +317,7 @@ impl Store {
 
 /// Who may change whom: admins anyone; everyone their own name and
 /// password; staff may correct contacts' names and emails (not roles).
-fn authorize_user_edit(
-    by: &Principal,
-    target: &User,
-    patch: &UserPatch,
-) -> Result<(), DomainError> {
+fn authorize_user_edit(by: &Principal, target: &User, patch: &UserPatch) -> Result<(), DomainError> {
     if by.is_admin() {
         return Ok(());
     }
@@ -460,14 +329,11 @@ fn authorize_user_edit(
     if target.role == Role::Contact && only_profile && patch.password_hash.is_none() {
         return Ok(());
     }
-    Err(DomainError::forbidden(
-        "only an admin may change this person",
-    ))
+    Err(DomainError::forbidden("only an admin may change this person"))
 }
 
 async fn revoke_access(tx: &mut Tx, user: UserId, now: Timestamp, tokens_too: bool) -> Result<()> {
-    tx.execute("DELETE FROM sessions WHERE user_id = $1", args![user.0])
-        .await?;
+    tx.execute("DELETE FROM sessions WHERE user_id = $1", args![user.0]).await?;
     if tokens_too {
         tx.execute(
             "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
@@ -479,7 +345,5 @@ async fn revoke_access(tx: &mut Tx, user: UserId, now: Timestamp, tokens_too: bo
 }
 
 pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -33,9 +33,7 @@ pub struct TestDb {
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
@@ -44,29 +42,20 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("{}.db", unique("kept_test")));
         let url = format!("sqlite://{}", path.display());
-        let store = Store::open_and_migrate(&url, PoolSize::default())
-            .await
-            .unwrap_or_else(|e| panic!("sqlite test db: {e}"));
-        TestDb {
-            store,
-            url,
-            cleanup: Cleanup::File(path),
-        }
+        let store =
+            Store::open_and_migrate(&url, PoolSize::default()).await.unwrap_or_else(|e| panic!("sqlite test db: {e}"));
+        TestDb { store, url, cleanup: Cleanup::File(path) }
     }
 
     /// A fresh PostgreSQL schema, or `None` when the PostgreSQL suite is off.
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
         let schema = unique("kept_t");
-        let admin = Store::open(&admin_url, PoolSize { max: 2 })
-            .await
-            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}: {e}"));
+        let admin =
+            Store::open(&admin_url, PoolSize { max: 2 }).await.unwrap_or_else(|e| panic!("{POSTGRES_ENV}: {e}"));
         admin
             .db
-            .execute(
-                crate::db::Sql::built(format!("CREATE SCHEMA {schema}")),
-                Vec::new(),
-            )
+            .execute(crate::db::Sql::built(format!("CREATE SCHEMA {schema}")), Vec::new())
             .await
             .unwrap_or_else(|e| panic!("create schema: {e}"));
         admin.close().await;
@@ -75,11 +64,7 @@ impl TestDb {
         let store = Store::open_and_migrate(&url, PoolSize { max: 4 })
             .await
             .unwrap_or_else(|e| panic!("postgres test db: {e}"));
-        Some(TestDb {
-            store,
-            url,
-            cleanup: Cleanup::Schema { admin_url, schema },
-        })
+        Some(TestDb { store, url, cleanup: Cleanup::Schema { admin_url, schema } })
     }
 
     /// The URL a separate `kept` process can open this database with.
@@ -101,21 +86,15 @@ impl Drop for TestDb {
             Cleanup::Schema { admin_url, schema } => {
                 // Drop runs inside an async test; a thread with its own runtime
                 // can wait for the drop without blocking the test's runtime.
-                let (admin_url, schema, store) =
-                    (admin_url.clone(), schema.clone(), self.store.clone());
+                let (admin_url, schema, store) = (admin_url.clone(), schema.clone(), self.store.clone());
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                         return;
                     };
                     rt.block_on(async move {
                         store.close().await;
                         if let Ok(admin) = Store::open(&admin_url, PoolSize { max: 1 }).await {
-                            let sql = crate::db::Sql::built(format!(
-                                "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                            ));
+                            let sql = crate::db::Sql::built(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
                             let _ = admin.db.execute(sql, Vec::new()).await;
                             admin.close().await;
                         }
@@ -148,10 +127,7 @@ macro_rules! store_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let Some(db) = $crate::test_support::TestDb::postgres().await else {
-                    eprintln!(
-                        "skipped: set {} to run on PostgreSQL",
-                        $crate::test_support::POSTGRES_ENV
-                    );
+                    eprintln!("skipped: set {} to run on PostgreSQL", $crate::test_support::POSTGRES_ENV);
                     return;
                 };
                 ($body)(&db).await;
@@ -189,16 +165,7 @@ impl Fixture {
         let sys = Principal::system();
         let team = async |name: &str, internal| {
             must(
-                store
-                    .create_team(
-                        &sys,
-                        NewTeam {
-                            name: must(Name::parse("n", name), name),
-                            internal,
-                        },
-                        now,
-                    )
-                    .await,
+                store.create_team(&sys, NewTeam { name: must(Name::parse("n", name), name), internal }, now).await,
                 name,
             )
         };
@@ -229,31 +196,11 @@ impl Fixture {
         let agent = person("agent@kept.test", "Alex Agent", Role::Agent, None).await;
         let it_agent = person("it@kept.test", "Ivy Tech", Role::Agent, None).await;
         let ana = person("ana@acme.test", "Ana Acme", Role::Contact, Some(&acme)).await;
-        let bob = person(
-            "bob@globex.test",
-            "Bob Globex",
-            Role::Contact,
-            Some(&globex),
-        )
-        .await;
+        let bob = person("bob@globex.test", "Bob Globex", Role::Contact, Some(&globex)).await;
         for (t, u) in [(&support, &manager), (&support, &agent), (&it, &it_agent)] {
-            must(
-                store.add_team_member(&sys, t.id, u.id, now).await,
-                "membership",
-            );
+            must(store.add_team_member(&sys, t.id, u.id, now).await, "membership");
         }
-        Fixture {
-            support,
-            it,
-            acme,
-            globex,
-            admin,
-            manager,
-            agent,
-            it_agent,
-            ana,
-            bob,
-        }
+        Fixture { support, it, acme, globex, admin, manager, agent, it_agent, ana, bob }
     }
 
     pub async fn principal(&self, store: &Store, user: &User) -> Principal {
@@ -265,8 +212,6 @@ impl Store {
     /// Runs raw SQL, bypassing every rule: only for tests that must act as an
     /// intruder or inspect the schema.
     pub async fn execute_unchecked(&self, sql: &str) -> crate::Result<u64> {
-        self.db
-            .execute(crate::db::Sql::built(sql.to_owned()), Vec::new())
-            .await
+        self.db.execute(crate::db::Sql::built(sql.to_owned()), Vec::new()).await
     }
 }

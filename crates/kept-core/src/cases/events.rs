@@ -56,28 +56,11 @@ pub struct NewEvent {
 
 impl NewEvent {
     pub fn new(kind: EventKind, actor: Option<UserId>, at: Timestamp) -> Self {
-        Self {
-            kind,
-            actor,
-            at,
-            before: None,
-            after: None,
-            data: Value::Null,
-        }
+        Self { kind, actor, at, before: None, after: None, data: Value::Null }
     }
 
-    pub fn change(
-        kind: EventKind,
-        actor: Option<UserId>,
-        at: Timestamp,
-        before: Value,
-        after: Value,
-    ) -> Self {
-        Self {
-            before: Some(before),
-            after: Some(after),
-            ..Self::new(kind, actor, at)
-        }
+    pub fn change(kind: EventKind, actor: Option<UserId>, at: Timestamp, before: Value, after: Value) -> Self {
+        Self { before: Some(before), after: Some(after), ..Self::new(kind, actor, at) }
     }
 
     pub fn with_data(mut self, data: Value) -> Self {

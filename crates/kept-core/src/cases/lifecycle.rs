@@ -47,55 +47,30 @@ pub fn apply_patch(
         ));
     }
     let mut events = Vec::new();
-    let change =
-        |kind, before: Value, after: Value| NewEvent::change(kind, actor, now, before, after);
+    let change = |kind, before: Value, after: Value| NewEvent::change(kind, actor, now, before, after);
 
     if let Some(subject) = patch.subject.filter(|s| *s != case.subject) {
-        events.push(change(
-            EventKind::SubjectChanged,
-            json!(case.subject),
-            json!(subject),
-        ));
+        events.push(change(EventKind::SubjectChanged, json!(case.subject), json!(subject)));
         case.subject = subject;
     }
     if let Some(priority) = patch.priority.filter(|p| *p != case.priority) {
-        events.push(change(
-            EventKind::PriorityChanged,
-            json!(case.priority),
-            json!(priority),
-        ));
+        events.push(change(EventKind::PriorityChanged, json!(case.priority), json!(priority)));
         case.priority = priority;
     }
     if let Some(team) = patch.team_id.filter(|t| *t != case.team_id) {
-        events.push(change(
-            EventKind::TeamChanged,
-            json!(case.team_id),
-            json!(team),
-        ));
+        events.push(change(EventKind::TeamChanged, json!(case.team_id), json!(team)));
         case.team_id = team;
     }
     if let Some(assignee) = patch.assignee_id.filter(|a| *a != case.assignee_id) {
-        events.push(change(
-            EventKind::AssigneeChanged,
-            json!(case.assignee_id),
-            json!(assignee),
-        ));
+        events.push(change(EventKind::AssigneeChanged, json!(case.assignee_id), json!(assignee)));
         case.assignee_id = assignee;
     }
     if let Some(case_type) = patch.case_type.filter(|t| *t != case.case_type) {
-        events.push(change(
-            EventKind::CaseTypeChanged,
-            json!(case.case_type),
-            json!(case_type),
-        ));
+        events.push(change(EventKind::CaseTypeChanged, json!(case.case_type), json!(case_type)));
         case.case_type = case_type;
     }
     if let Some(tags) = patch.tags.filter(|t| *t != case.tags) {
-        events.push(change(
-            EventKind::TagsChanged,
-            json!(case.tags),
-            json!(tags),
-        ));
+        events.push(change(EventKind::TagsChanged, json!(case.tags), json!(tags)));
         case.tags = tags;
     }
     if let Some(status) = patch.status.filter(|s| *s != case.status) {
@@ -109,12 +84,7 @@ pub fn apply_patch(
 
 /// Moves the case to `to` (checked against the lifecycle) and returns the
 /// event. Keeps `solved_at`/`closed_at` in step.
-pub fn set_status(
-    case: &mut Case,
-    to: Status,
-    actor: Option<UserId>,
-    now: Timestamp,
-) -> Result<NewEvent, DomainError> {
+pub fn set_status(case: &mut Case, to: Status, actor: Option<UserId>, now: Timestamp) -> Result<NewEvent, DomainError> {
     let from = case.status;
     from.transition(to)?;
     case.status = to;
@@ -124,13 +94,7 @@ pub fn set_status(
         Status::Closed => case.closed_at = Some(now),
         _ => case.solved_at = None,
     }
-    Ok(NewEvent::change(
-        EventKind::StatusChanged,
-        actor,
-        now,
-        json!(from),
-        json!(to),
-    ))
+    Ok(NewEvent::change(EventKind::StatusChanged, actor, now, json!(from), json!(to)))
 }
 
 /// How a message by `author` counts on `case`: contacts are customers; on an
@@ -142,10 +106,7 @@ pub fn author_role(author: &Principal, case: &Case) -> AuthorRole {
     }
     if case.is_internal()
         && !author.team_ids.contains(&case.team_id)
-        && author
-            .team_ids
-            .iter()
-            .any(|t| Some(*t) == case.requesting_team_id)
+        && author.team_ids.iter().any(|t| Some(*t) == case.requesting_team_id)
     {
         return AuthorRole::Customer;
     }
@@ -232,14 +193,7 @@ mod tests {
         };
         let events = apply_patch(&mut c, patch, Some(UserId(5)), at(60)).unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                EventKind::PriorityChanged,
-                EventKind::AssigneeChanged,
-                EventKind::StatusChanged
-            ]
-        );
+        assert_eq!(kinds, [EventKind::PriorityChanged, EventKind::AssigneeChanged, EventKind::StatusChanged]);
         assert_eq!(events[0].before, Some(json!("normal")));
         assert_eq!(events[0].after, Some(json!("urgent")));
         assert_eq!(events[1].before, Some(Value::Null));
@@ -251,11 +205,7 @@ mod tests {
     #[test]
     fn setting_a_field_to_its_current_value_records_nothing() {
         let mut c = case(Status::Open);
-        let patch = CasePatch {
-            priority: Some(Priority::Normal),
-            status: Some(Status::Open),
-            ..CasePatch::default()
-        };
+        let patch = CasePatch { priority: Some(Priority::Normal), status: Some(Status::Open), ..CasePatch::default() };
         assert!(apply_patch(&mut c, patch, None, at(1)).unwrap().is_empty());
         assert_eq!(c.updated_at, Timestamp::UNIX_EPOCH);
     }
@@ -264,18 +214,9 @@ mod tests {
     fn an_illegal_transition_changes_nothing() {
         let mut c = case(Status::Open);
         let before = c.clone();
-        let patch = CasePatch {
-            priority: Some(Priority::High),
-            status: Some(Status::Closed),
-            ..CasePatch::default()
-        };
+        let patch = CasePatch { priority: Some(Priority::High), status: Some(Status::Closed), ..CasePatch::default() };
         let mut working = c.clone();
-        assert_eq!(
-            apply_patch(&mut working, patch, None, at(1))
-                .unwrap_err()
-                .code(),
-            "illegal_transition"
-        );
+        assert_eq!(apply_patch(&mut working, patch, None, at(1)).unwrap_err().code(), "illegal_transition");
         // The caller works on a copy and drops it on error: the original is untouched.
         c = before.clone();
         assert_eq!(c, before);
@@ -284,14 +225,8 @@ mod tests {
     #[test]
     fn a_closed_case_refuses_every_change() {
         let mut c = case(Status::Closed);
-        let patch = CasePatch {
-            priority: Some(Priority::High),
-            ..CasePatch::default()
-        };
-        assert_eq!(
-            apply_patch(&mut c, patch, None, at(1)).unwrap_err().code(),
-            "case_closed"
-        );
+        let patch = CasePatch { priority: Some(Priority::High), ..CasePatch::default() };
+        assert_eq!(apply_patch(&mut c, patch, None, at(1)).unwrap_err().code(), "case_closed");
     }
 
     #[test]
@@ -299,15 +234,7 @@ mod tests {
         let mut c = case(Status::Open);
         set_status(&mut c, Status::Solved, None, at(100)).unwrap();
         assert_eq!(c.solved_at, Some(at(100)));
-        let e = status_after_message(
-            &mut c,
-            AuthorRole::Customer,
-            true,
-            Some(UserId(10)),
-            at(200),
-        )
-        .unwrap()
-        .unwrap();
+        let e = status_after_message(&mut c, AuthorRole::Customer, true, Some(UserId(10)), at(200)).unwrap().unwrap();
         assert_eq!(e.before, Some(json!("solved")));
         assert_eq!(e.after, Some(json!("open")));
         assert_eq!(c.solved_at, None);
@@ -316,11 +243,7 @@ mod tests {
     #[test]
     fn internal_notes_never_change_the_status() {
         let mut c = case(Status::New);
-        assert!(
-            status_after_message(&mut c, AuthorRole::Agent, false, None, at(1))
-                .unwrap()
-                .is_none()
-        );
+        assert!(status_after_message(&mut c, AuthorRole::Agent, false, None, at(1)).unwrap().is_none());
         assert_eq!(c.status, Status::New);
     }
 

@@ -8,9 +8,7 @@ mod status;
 
 pub use events::{Event, EventKind, NewEvent};
 pub use fields::{AuthorRole, Channel, Priority};
-pub use lifecycle::{
-    CasePatch, apply_patch, author_role, creation_event, set_status, status_after_message,
-};
+pub use lifecycle::{CasePatch, apply_patch, author_role, creation_event, set_status, status_after_message};
 pub use status::Status;
 
 use crate::ids::{AccountId, CaseId, MessageId, TeamId, UserId};

@@ -45,10 +45,7 @@ impl Status {
         if self.can_become(to) {
             Ok(to)
         } else {
-            Err(DomainError::IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-            })
+            Err(DomainError::IllegalTransition { from: self.as_str(), to: to.as_str() })
         }
     }
 

@@ -3,8 +3,8 @@
 //! cases.
 
 use super::{
-    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx,
-    events, load_for_update, write_tags,
+    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, events,
+    load_for_update, write_tags,
 };
 use crate::Store;
 use crate::db::{Backend, Tx, args};
@@ -12,8 +12,7 @@ use crate::error::{Result, StoreError};
 use jiff::Timestamp;
 use kept_core::DomainError;
 use kept_core::cases::{
-    AuthorRole, Case, Channel, DEFAULT_CASE_TYPE, EventKind, NewEvent, Priority, Status,
-    creation_event,
+    AuthorRole, Case, Channel, DEFAULT_CASE_TYPE, EventKind, NewEvent, Priority, Status, creation_event,
 };
 use kept_core::ids::{AccountId, CaseId, MessageId, TeamId, UserId};
 use kept_core::people::Role;
@@ -52,21 +51,12 @@ impl Store {
         {
             return Ok((existing, false));
         }
-        match self
-            .create_case_once(by, new, now, idempotency.as_ref())
-            .await
-        {
+        match self.create_case_once(by, new, now, idempotency.as_ref()).await {
             // A concurrent request with the same key won the race: answer as a retry.
-            Err(StoreError::Conflict { constraint })
-                if constraint == "idempotency_keys_user_id_key_key" =>
-            {
-                let key = idempotency
-                    .as_ref()
-                    .ok_or(StoreError::Conflict { constraint })?;
+            Err(StoreError::Conflict { constraint }) if constraint == "idempotency_keys_user_id_key_key" => {
+                let key = idempotency.as_ref().ok_or(StoreError::Conflict { constraint })?;
                 let existing = self.replay(by, key).await?;
-                existing
-                    .map(|d| (d, false))
-                    .ok_or_else(|| StoreError::Corrupt("idempotency_keys".into()))
+                existing.map(|d| (d, false)).ok_or_else(|| StoreError::Corrupt("idempotency_keys".into()))
             }
             other => other.map(|d| (d, true)),
         }
@@ -125,18 +115,10 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let parent = load_for_update(&mut tx, by, parent).await?;
         if !by.can_work_case(CaseScope::from(&parent)) {
-            return Err(DomainError::forbidden(
-                "only the team working a case can raise requests for it",
-            )
-            .into());
+            return Err(DomainError::forbidden("only the team working a case can raise requests for it").into());
         }
         if parent.status == Status::Closed {
-            return Err(DomainError::conflict(
-                "case_closed",
-                None,
-                "a closed case cannot raise new requests",
-            )
-            .into());
+            return Err(DomainError::conflict("case_closed", None, "a closed case cannot raise new requests").into());
         }
         check_team(&mut tx, request.team_id, "team_id").await?;
         if request.team_id == parent.team_id {
@@ -163,22 +145,11 @@ impl Store {
         let author = case.requester_id;
         let child = insert_case(
             &mut tx,
-            CaseDraft {
-                case,
-                body: request.body,
-                author,
-                author_role: AuthorRole::Customer,
-                actor: by.actor(),
-            },
+            CaseDraft { case, body: request.body, author, author_role: AuthorRole::Customer, actor: by.actor() },
         )
         .await?;
-        let opened = NewEvent::internal_request(
-            EventKind::InternalRequestOpened,
-            by.actor(),
-            now,
-            child,
-            request.team_id,
-        );
+        let opened =
+            NewEvent::internal_request(EventKind::InternalRequestOpened, by.actor(), now, child, request.team_id);
         events::append(&mut tx, parent.id, &[opened]).await?;
         let detail = detail_in_tx(&mut tx, child).await?;
         tx.commit().await?;
@@ -201,12 +172,7 @@ fn blank_case(like: &Case, by: &Principal, now: Timestamp) -> Case {
 }
 
 /// Decides every field of a new case from the request and who makes it.
-async fn draft_case(
-    tx: &mut Tx,
-    by: &Principal,
-    new: NewCase,
-    now: Timestamp,
-) -> Result<CaseDraft> {
+async fn draft_case(tx: &mut Tx, by: &Principal, new: NewCase, now: Timestamp) -> Result<CaseDraft> {
     if new.channel == Channel::Internal {
         return Err(DomainError::invalid(
             "invalid_value",
@@ -227,11 +193,7 @@ async fn draft_case(
             )
             .into());
         }
-        (
-            by.user_id,
-            by.account_id
-                .ok_or_else(|| StoreError::Corrupt("contact without account".into()))?,
-        )
+        (by.user_id, by.account_id.ok_or_else(|| StoreError::Corrupt("contact without account".into()))?)
     };
     let team = match new.team_id {
         Some(team) => {
@@ -258,11 +220,7 @@ async fn draft_case(
         requester_id: requester,
         team_id: team,
         assignee_id: new.assignee_id,
-        tags: if by.is_staff() {
-            new.tags
-        } else {
-            BTreeSet::new()
-        },
+        tags: if by.is_staff() { new.tags } else { BTreeSet::new() },
         parent_case_id: None,
         requesting_team_id: None,
         follow_up_of: None,
@@ -274,74 +232,38 @@ async fn draft_case(
     };
     // The first message is the customer's request, even when an agent types
     // it in from a phone call: the case starts with the customer speaking.
-    Ok(CaseDraft {
-        case,
-        body: new.body,
-        author: requester,
-        author_role: AuthorRole::Customer,
-        actor: by.actor(),
-    })
+    Ok(CaseDraft { case, body: new.body, author: requester, author_role: AuthorRole::Customer, actor: by.actor() })
 }
 
 /// Staff open cases for a contact; the account follows from the contact.
 async fn staff_requester(tx: &mut Tx, new: &NewCase) -> Result<(UserId, AccountId)> {
-    let requester = new.requester_id.ok_or_else(|| {
-        DomainError::invalid(
-            "required",
-            "requester_id",
-            "name the contact the case is for",
-        )
-    })?;
-    let row = tx
-        .fetch_optional(
-            "SELECT role, account_id, active FROM users WHERE id = $1",
-            args![requester.0],
-        )
-        .await?;
+    let requester = new
+        .requester_id
+        .ok_or_else(|| DomainError::invalid("required", "requester_id", "name the contact the case is for"))?;
+    let row = tx.fetch_optional("SELECT role, account_id, active FROM users WHERE id = $1", args![requester.0]).await?;
     let invalid = || {
-        DomainError::invalid(
-            "invalid_requester",
-            "requester_id",
-            "the requester must be an active customer contact",
-        )
+        DomainError::invalid("invalid_requester", "requester_id", "the requester must be an active customer contact")
     };
     let row = row.ok_or_else(invalid)?;
     if row.text("role")? != Role::Contact.as_str() || !row.flag("active")? {
         return Err(invalid().into());
     }
-    let account = AccountId(
-        row.opt_int("account_id")?
-            .ok_or_else(|| StoreError::Corrupt("contact without account".into()))?,
-    );
+    let account =
+        AccountId(row.opt_int("account_id")?.ok_or_else(|| StoreError::Corrupt("contact without account".into()))?);
     if new.account_id.is_some_and(|a| a != account) {
-        return Err(DomainError::invalid(
-            "account_mismatch",
-            "account_id",
-            "the requester belongs to another account",
-        )
-        .into());
+        return Err(
+            DomainError::invalid("account_mismatch", "account_id", "the requester belongs to another account").into()
+        );
     }
     Ok((requester, account))
 }
 
 /// Cases nobody routed go to the oldest customer-facing team.
 async fn default_team(tx: &mut Tx) -> Result<TeamId> {
-    let row = tx
-        .fetch_optional(
-            "SELECT id FROM teams WHERE internal = FALSE ORDER BY id LIMIT 1",
-            args![],
-        )
-        .await?;
-    row.map(|r| r.int("id").map(TeamId))
-        .transpose()?
-        .ok_or_else(|| {
-            DomainError::invalid(
-                "no_team",
-                "team_id",
-                "there is no customer-facing team to route the case to",
-            )
-            .into()
-        })
+    let row = tx.fetch_optional("SELECT id FROM teams WHERE internal = FALSE ORDER BY id LIMIT 1", args![]).await?;
+    row.map(|r| r.int("id").map(TeamId)).transpose()?.ok_or_else(|| {
+        DomainError::invalid("no_team", "team_id", "there is no customer-facing team to route the case to").into()
+    })
 }
 
 /// Inserts a case, its tags, its first message, its events and its search
@@ -374,16 +296,8 @@ pub(crate) async fn insert_case(tx: &mut Tx, draft: CaseDraft) -> Result<CaseId>
     );
     write_tags(tx, id, &c.tags).await?;
     index_subject(tx, id, c.subject.as_str()).await?;
-    let message = insert_message(
-        tx,
-        id,
-        draft.author,
-        draft.author_role,
-        true,
-        draft.body.as_str(),
-        c.created_at,
-    )
-    .await?;
+    let message =
+        insert_message(tx, id, draft.author, draft.author_role, true, draft.body.as_str(), c.created_at).await?;
     let created = creation_event(&Case { id, ..c.clone() }, draft.actor);
     let kind = message_event_kind(draft.author_role, true);
     let said = NewEvent::message(kind, draft.author, c.created_at, message);
@@ -428,8 +342,7 @@ pub(crate) async fn insert_message(
 /// column; SQLite's FTS table keeps it under rowid = -case id.
 pub(crate) async fn index_subject(tx: &mut Tx, case: CaseId, subject: &str) -> Result<()> {
     if tx.backend() == Backend::Sqlite {
-        tx.execute("DELETE FROM search_docs WHERE rowid = $1", args![-case.0])
-            .await?;
+        tx.execute("DELETE FROM search_docs WHERE rowid = $1", args![-case.0]).await?;
         tx.execute(
             "INSERT INTO search_docs (rowid, body, case_id, public) VALUES ($1, $2, $3, TRUE)",
             args![-case.0, subject, case.0],
@@ -454,22 +367,8 @@ pub(crate) async fn open_follow_up(
         ..blank_case(closed, by, now)
     };
     let author = by.user_id;
-    let id = insert_case(
-        tx,
-        CaseDraft {
-            case,
-            body,
-            author,
-            author_role: AuthorRole::Customer,
-            actor: by.actor(),
-        },
-    )
-    .await?;
-    events::append(
-        tx,
-        closed.id,
-        &[NewEvent::follow_up_created(by.actor(), now, id)],
-    )
-    .await?;
+    let id =
+        insert_case(tx, CaseDraft { case, body, author, author_role: AuthorRole::Customer, actor: by.actor() }).await?;
+    events::append(tx, closed.id, &[NewEvent::follow_up_created(by.actor(), now, id)]).await?;
     Ok(id)
 }

@@ -28,16 +28,14 @@ pub(crate) async fn append(tx: &mut Tx, case: CaseId, events: &[NewEvent]) -> Re
 }
 
 fn json(text: Option<String>) -> Result<Option<Value>> {
-    text.map(|t| serde_json::from_str(&t).map_err(|_| StoreError::Corrupt("events".into())))
-        .transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(|_| StoreError::Corrupt("events".into()))).transpose()
 }
 
 fn event_from_row(row: &DbRow) -> Result<Event> {
     Ok(Event {
         id: EventId(row.int("id")?),
         case_id: CaseId(row.int("case_id")?),
-        kind: EventKind::parse("kind", &row.text("kind")?)
-            .map_err(|_| StoreError::Corrupt("events.kind".into()))?,
+        kind: EventKind::parse("kind", &row.text("kind")?).map_err(|_| StoreError::Corrupt("events.kind".into()))?,
         actor: row.opt_int("actor_id")?.map(UserId),
         at: row.time("at")?,
         before: json(row.opt_text("before_value")?)?,
@@ -70,10 +68,7 @@ impl Store {
         for row in &rows {
             let event = event_from_row(row)?;
             if by.is_staff() || event.kind.visible_to_contacts() {
-                out.push(TimelineEntry {
-                    event,
-                    actor_name: row.opt_text("actor_name")?,
-                });
+                out.push(TimelineEntry { event, actor_name: row.opt_text("actor_name")? });
             }
         }
         Ok(out)
@@ -81,12 +76,7 @@ impl Store {
 
     /// Every event of every case in id order, `limit` after `after` — the raw
     /// log, for audits and rebuilding metrics. Admins only.
-    pub async fn event_log(
-        &self,
-        by: &Principal,
-        after: Option<EventId>,
-        limit: u32,
-    ) -> Result<Vec<Event>> {
+    pub async fn event_log(&self, by: &Principal, after: Option<EventId>, limit: u32) -> Result<Vec<Event>> {
         by.require_admin()?;
         let rows = self
             .db

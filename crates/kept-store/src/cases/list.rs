@@ -76,11 +76,7 @@ impl CaseSort {
     }
 
     pub fn as_param(self) -> String {
-        let sign = if self.direction == SortDirection::Desc {
-            "-"
-        } else {
-            ""
-        };
+        let sign = if self.direction == SortDirection::Desc { "-" } else { "" };
         format!("{sign}{}", self.key.as_str())
     }
 }
@@ -102,21 +98,11 @@ impl Cursor {
     /// Parses a cursor and checks it belongs to `sort`.
     pub fn decode(raw: &str, sort: CaseSort) -> Result<Self, DomainError> {
         let invalid = || {
-            DomainError::invalid(
-                "invalid_cursor",
-                "cursor",
-                "is not a cursor from a previous page with the same sort",
-            )
+            DomainError::invalid("invalid_cursor", "cursor", "is not a cursor from a previous page with the same sort")
         };
         let mut parts = raw.rsplitn(3, '.');
-        let id = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(invalid)?;
-        let value = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(invalid)?;
+        let id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+        let value = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
         let sort_part = parts.next().ok_or_else(invalid)?;
         if CaseSort::parse(sort_part).map_err(|_| invalid())? != sort {
             return Err(invalid());
@@ -160,27 +146,21 @@ fn visible_to(q: &mut SqlBuilder, by: &Principal) {
             q.push(" AND 1 = 0");
         }
         Role::Manager | Role::Agent => {
-            q.push(" AND (c.team_id IN ")
-                .bind_list(by.team_ids.iter().map(|t| t.0));
-            q.push(" OR c.requesting_team_id IN ")
-                .bind_list(by.team_ids.iter().map(|t| t.0))
-                .push(")");
+            q.push(" AND (c.team_id IN ").bind_list(by.team_ids.iter().map(|t| t.0));
+            q.push(" OR c.requesting_team_id IN ").bind_list(by.team_ids.iter().map(|t| t.0)).push(")");
         }
         Role::Contact => {
-            q.push(" AND c.requesting_team_id IS NULL AND c.account_id = ")
-                .bind(by.account_id.map_or(-1, |a| a.0));
+            q.push(" AND c.requesting_team_id IS NULL AND c.account_id = ").bind(by.account_id.map_or(-1, |a| a.0));
         }
     }
 }
 
 fn apply_filter(q: &mut SqlBuilder, f: &CaseFilter) {
     if !f.statuses.is_empty() {
-        q.push(" AND c.status IN ")
-            .bind_list(f.statuses.iter().map(|s| s.as_str()));
+        q.push(" AND c.status IN ").bind_list(f.statuses.iter().map(|s| s.as_str()));
     }
     if !f.priorities.is_empty() {
-        q.push(" AND c.priority IN ")
-            .bind_list(f.priorities.iter().map(|p| p.rank()));
+        q.push(" AND c.priority IN ").bind_list(f.priorities.iter().map(|p| p.rank()));
     }
     if let Some(t) = f.team_id {
         q.push(" AND c.team_id = ").bind(t.0);
@@ -227,16 +207,8 @@ fn sort_value(d: &CaseDetail, key: SortKey) -> i64 {
 impl Store {
     /// One case, if `by` may see it.
     pub async fn get_case(&self, by: &Principal, id: CaseId) -> Result<CaseDetail> {
-        let rows = self
-            .db
-            .fetch_all(
-                Sql::built(format!("{CASE_SELECT} WHERE c.id = $1")),
-                args![id.0],
-            )
-            .await?;
-        let detail = attach_tags(rows, async |sql, args| self.db.fetch_all(sql, args).await)
-            .await?
-            .pop();
+        let rows = self.db.fetch_all(Sql::built(format!("{CASE_SELECT} WHERE c.id = $1")), args![id.0]).await?;
+        let detail = attach_tags(rows, async |sql, args| self.db.fetch_all(sql, args).await).await?.pop();
         match detail {
             Some(d) if by.can_see_case(CaseScope::from(&d.case)) => Ok(d),
             _ => Err(DomainError::NotFound { entity: "case" }.into()),
@@ -262,28 +234,15 @@ impl Store {
             SortDirection::Desc => ("<", "DESC"),
         };
         if let Some(c) = cursor {
-            q.push(&format!(" AND ({column}, c.id) {cmp} ("))
-                .bind(c.value)
-                .push(", ")
-                .bind(c.id)
-                .push(")");
+            q.push(&format!(" AND ({column}, c.id) {cmp} (")).bind(c.value).push(", ").bind(c.id).push(")");
         }
-        q.push(&format!(" ORDER BY {column} {order}, c.id {order} LIMIT "))
-            .bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY {column} {order}, c.id {order} LIMIT ")).bind(i64::from(limit) + 1);
         let (sql, args) = q.finish();
         let rows = self.db.fetch_all(sql, args).await?;
-        let mut cases =
-            attach_tags(rows, async |sql, args| self.db.fetch_all(sql, args).await).await?;
+        let mut cases = attach_tags(rows, async |sql, args| self.db.fetch_all(sql, args).await).await?;
         let next_cursor = if cases.len() > limit as usize {
             cases.truncate(limit as usize);
-            cases.last().map(|d| {
-                Cursor {
-                    sort,
-                    value: sort_value(d, sort.key),
-                    id: d.case.id.0,
-                }
-                .encode()
-            })
+            cases.last().map(|d| Cursor { sort, value: sort_value(d, sort.key), id: d.case.id.0 }.encode())
         } else {
             None
         };
@@ -292,48 +251,28 @@ impl Store {
 
     /// Cases whose subject or a message matches every word of `text`
     /// (contacts: public messages only), most recently updated first.
-    pub async fn search_cases(
-        &self,
-        by: &Principal,
-        text: &str,
-        limit: u32,
-    ) -> Result<Vec<CaseDetail>> {
+    pub async fn search_cases(&self, by: &Principal, text: &str, limit: u32) -> Result<Vec<CaseDetail>> {
         let words = search_words(text);
         if words.is_empty() {
-            return Err(DomainError::invalid(
-                "required",
-                "q",
-                "give at least one word to search for",
-            )
-            .into());
+            return Err(DomainError::invalid("required", "q", "give at least one word to search for").into());
         }
         let mut q = SqlBuilder::new(CASE_SELECT);
         match self.backend() {
             Backend::Sqlite => {
                 let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-                q.push(" WHERE c.id IN (SELECT case_id FROM search_docs WHERE search_docs MATCH ")
-                    .bind(fts.join(" "));
-                q.push(" AND (public = 1 OR ")
-                    .bind(by.is_staff())
-                    .push("))");
+                q.push(" WHERE c.id IN (SELECT case_id FROM search_docs WHERE search_docs MATCH ").bind(fts.join(" "));
+                q.push(" AND (public = 1 OR ").bind(by.is_staff()).push("))");
             }
             Backend::Postgres => {
                 let joined = words.join(" ");
-                q.push(" WHERE (c.subject_tsv @@ plainto_tsquery('simple', ")
-                    .bind(joined.clone())
-                    .push(")");
-                q.push(
-                    " OR EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND (m.public OR ",
-                )
-                .bind(by.is_staff());
-                q.push(") AND m.body_tsv @@ plainto_tsquery('simple', ")
-                    .bind(joined)
-                    .push(")))");
+                q.push(" WHERE (c.subject_tsv @@ plainto_tsquery('simple', ").bind(joined.clone()).push(")");
+                q.push(" OR EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND (m.public OR ")
+                    .bind(by.is_staff());
+                q.push(") AND m.body_tsv @@ plainto_tsquery('simple', ").bind(joined).push(")))");
             }
         }
         visible_to(&mut q, by);
-        q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-            .bind(i64::from(limit.clamp(1, 200)));
+        q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ").bind(i64::from(limit.clamp(1, 200)));
         let (sql, args) = q.finish();
         let rows = self.db.fetch_all(sql, args).await?;
         attach_tags(rows, async |sql, args| self.db.fetch_all(sql, args).await).await
@@ -344,11 +283,7 @@ impl Store {
 /// else (quotes, operators) is a separator, so no input can change the
 /// meaning of the query.
 fn search_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .map(str::to_lowercase)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(16).map(str::to_lowercase).collect()
 }
 
 #[cfg(test)]
@@ -357,21 +292,14 @@ mod tests {
 
     #[test]
     fn search_words_drop_every_operator() {
-        assert_eq!(
-            search_words("printer \"on\" OR fire* -x"),
-            ["printer", "on", "or", "fire", "x"]
-        );
+        assert_eq!(search_words("printer \"on\" OR fire* -x"), ["printer", "on", "or", "fire", "x"]);
         assert!(search_words(" ** ").is_empty());
     }
 
     #[test]
     fn a_cursor_round_trips_and_refuses_another_sort() {
         let sort = CaseSort::parse("-updated_at").unwrap();
-        let c = Cursor {
-            sort,
-            value: 1_700_000_000_000,
-            id: 42,
-        };
+        let c = Cursor { sort, value: 1_700_000_000_000, id: 42 };
         assert_eq!(Cursor::decode(&c.encode(), sort).unwrap(), c);
         assert!(Cursor::decode(&c.encode(), CaseSort::parse("created_at").unwrap()).is_err());
         assert!(Cursor::decode("garbage", sort).is_err());

@@ -8,9 +8,7 @@ use crate::db::args;
 use crate::error::Result;
 use jiff::Timestamp;
 use kept_core::DomainError;
-use kept_core::cases::{
-    AuthorRole, NewEvent, Status, author_role, set_status, status_after_message,
-};
+use kept_core::cases::{AuthorRole, NewEvent, Status, author_role, set_status, status_after_message};
 use kept_core::ids::{CaseId, MessageId, UserId};
 use kept_core::permissions::{CaseScope, Principal};
 use kept_core::values::MessageBody;
@@ -90,28 +88,10 @@ impl Store {
             let detail = detail_in_tx(&mut tx, follow_up).await?;
             let message = first_message(&mut tx, follow_up).await?;
             tx.commit().await?;
-            return Ok(MessageOutcome {
-                message,
-                case: detail,
-                follow_up: true,
-            });
+            return Ok(MessageOutcome { message, case: detail, follow_up: true });
         }
-        let message_id = insert_message(
-            &mut tx,
-            case.id,
-            by.user_id,
-            role,
-            new.public,
-            new.body.as_str(),
-            now,
-        )
-        .await?;
-        let mut recorded = vec![NewEvent::message(
-            message_event_kind(role, new.public),
-            by.user_id,
-            now,
-            message_id,
-        )];
+        let message_id = insert_message(&mut tx, case.id, by.user_id, role, new.public, new.body.as_str(), now).await?;
+        let mut recorded = vec![NewEvent::message(message_event_kind(role, new.public), by.user_id, now, message_id)];
         let before = case.status;
         // An explicit status replaces the implicit one (new + reply + pending
         // goes straight to pending, not through open).
@@ -127,11 +107,7 @@ impl Store {
         let detail = detail_in_tx(&mut tx, case.id).await?;
         let message = message_by_id(&mut tx, message_id).await?;
         tx.commit().await?;
-        Ok(MessageOutcome {
-            message,
-            case: detail,
-            follow_up: false,
-        })
+        Ok(MessageOutcome { message, case: detail, follow_up: false })
     }
 
     /// The conversation, oldest first; contacts see public messages only.
@@ -172,8 +148,6 @@ async fn message_by_id(tx: &mut crate::db::Tx, id: MessageId) -> Result<MessageV
 }
 
 async fn first_message(tx: &mut crate::db::Tx, case: CaseId) -> Result<MessageView> {
-    let sql = crate::db::Sql::built(format!(
-        "{MESSAGE_SELECT} WHERE m.case_id = $1 ORDER BY m.id LIMIT 1"
-    ));
+    let sql = crate::db::Sql::built(format!("{MESSAGE_SELECT} WHERE m.case_id = $1 ORDER BY m.id LIMIT 1"));
     message_from_row(&tx.fetch_one(sql, args![case.0]).await?)
 }

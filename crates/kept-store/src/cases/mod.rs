@@ -118,22 +118,16 @@ pub(crate) async fn attach_tags(
     rows: Vec<DbRow>,
     fetch: impl AsyncFnOnce(Sql, Vec<crate::db::Arg>) -> Result<Vec<DbRow>>,
 ) -> Result<Vec<CaseDetail>> {
-    let mut details = rows
-        .iter()
-        .map(detail_from_row)
-        .collect::<Result<Vec<_>>>()?;
+    let mut details = rows.iter().map(detail_from_row).collect::<Result<Vec<_>>>()?;
     if details.is_empty() {
         return Ok(details);
     }
     let mut q = SqlBuilder::new("SELECT case_id, tag FROM case_tags WHERE case_id IN ");
-    q.bind_list(details.iter().map(|d| d.case.id.0))
-        .push(" ORDER BY tag");
+    q.bind_list(details.iter().map(|d| d.case.id.0)).push(" ORDER BY tag");
     let (sql, args) = q.finish();
     let mut tags: BTreeMap<i64, BTreeSet<Slug>> = BTreeMap::new();
     for row in fetch(sql, args).await? {
-        tags.entry(row.int("case_id")?)
-            .or_default()
-            .insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
+        tags.entry(row.int("case_id")?).or_default().insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
     }
     for d in &mut details {
         d.case.tags = tags.remove(&d.case.id.0).unwrap_or_default();
@@ -151,19 +145,12 @@ pub(crate) async fn load_for_update(tx: &mut Tx, by: &Principal, id: CaseId) -> 
         tx.for_update()
     );
     let row = tx.fetch_optional(Sql::built(sql), args![id.0]).await?;
-    let mut case = row
-        .map(|r| case_from_row(&r))
-        .transpose()?
-        .ok_or(DomainError::NotFound { entity: "case" })?;
+    let mut case = row.map(|r| case_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "case" })?;
     if !by.can_see_case(CaseScope::from(&case)) {
         return Err(DomainError::NotFound { entity: "case" }.into());
     }
-    for row in tx
-        .fetch_all("SELECT tag FROM case_tags WHERE case_id = $1", args![id.0])
-        .await?
-    {
-        case.tags
-            .insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
+    for row in tx.fetch_all("SELECT tag FROM case_tags WHERE case_id = $1", args![id.0]).await? {
+        case.tags.insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
     }
     Ok(case)
 }
@@ -173,9 +160,7 @@ pub(crate) async fn detail_in_tx(tx: &mut Tx, id: CaseId) -> Result<CaseDetail> 
     let sql = Sql::built(format!("{CASE_SELECT} WHERE c.id = $1"));
     let rows = tx.fetch_all(sql, args![id.0]).await?;
     let mut details = attach_tags(rows, async |sql, args| tx.fetch_all(sql, args).await).await?;
-    details
-        .pop()
-        .ok_or(DomainError::NotFound { entity: "case" }.into())
+    details.pop().ok_or(DomainError::NotFound { entity: "case" }.into())
 }
 
 /// Writes the current state of `case` (after its events were decided).
@@ -204,14 +189,9 @@ pub(crate) async fn save_case(tx: &mut Tx, case: &Case, tags_changed: bool) -> R
 }
 
 pub(crate) async fn write_tags(tx: &mut Tx, id: CaseId, tags: &BTreeSet<Slug>) -> Result<()> {
-    tx.execute("DELETE FROM case_tags WHERE case_id = $1", args![id.0])
-        .await?;
+    tx.execute("DELETE FROM case_tags WHERE case_id = $1", args![id.0]).await?;
     for tag in tags {
-        tx.execute(
-            "INSERT INTO case_tags (case_id, tag) VALUES ($1, $2)",
-            args![id.0, tag.as_str()],
-        )
-        .await?;
+        tx.execute("INSERT INTO case_tags (case_id, tag) VALUES ($1, $2)", args![id.0, tag.as_str()]).await?;
     }
     Ok(())
 }
@@ -222,11 +202,7 @@ pub const MAX_TAGS: usize = 20;
 
 pub(crate) fn check_tags(tags: &BTreeSet<Slug>) -> Result<(), DomainError> {
     if tags.len() > MAX_TAGS {
-        return Err(DomainError::invalid(
-            "too_many",
-            "tags",
-            format!("a case carries at most {MAX_TAGS} tags"),
-        ));
+        return Err(DomainError::invalid("too_many", "tags", format!("a case carries at most {MAX_TAGS} tags")));
     }
     Ok(())
 }
@@ -258,16 +234,9 @@ pub(crate) async fn check_assignee(tx: &mut Tx, assignee: UserId, team: TeamId) 
 
 /// Checks that a team exists.
 pub(crate) async fn check_team(tx: &mut Tx, team: TeamId, field: &str) -> Result<bool> {
-    let row = tx
-        .fetch_optional("SELECT internal FROM teams WHERE id = $1", args![team.0])
-        .await?;
+    let row = tx.fetch_optional("SELECT internal FROM teams WHERE id = $1", args![team.0]).await?;
     match row {
         Some(r) => r.flag("internal"),
-        None => {
-            Err(
-                DomainError::invalid("unknown_team", field, format!("there is no team {team}"))
-                    .into(),
-            )
-        }
+        None => Err(DomainError::invalid("unknown_team", field, format!("there is no team {team}")).into()),
     }
 }

@@ -1,10 +1,7 @@
 //! Changing a case's status, assignment, team, priority, type, subject, tags.
 
 use super::create::index_subject;
-use super::{
-    CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, events, load_for_update,
-    save_case,
-};
+use super::{CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, events, load_for_update, save_case};
 use crate::Store;
 use crate::db::{Tx, args};
 use crate::error::Result;
@@ -25,9 +22,7 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let mut case = load_for_update(&mut tx, by, id).await?;
         if !by.can_work_case(CaseScope::from(&case)) {
-            return Err(
-                DomainError::forbidden("only the team working this case may change it").into(),
-            );
+            return Err(DomainError::forbidden("only the team working this case may change it").into());
         }
         if let Some(tags) = &patch.tags {
             check_tags(tags)?;
@@ -71,9 +66,7 @@ impl Store {
         }
         let tags_changed = recorded.iter().any(|e| e.kind == EventKind::TagsChanged);
         save_case(&mut tx, &case, tags_changed).await?;
-        if let Some(subject) =
-            new_subject.filter(|_| recorded.iter().any(|e| e.kind == EventKind::SubjectChanged))
-        {
+        if let Some(subject) = new_subject.filter(|_| recorded.iter().any(|e| e.kind == EventKind::SubjectChanged)) {
             index_subject(&mut tx, id, subject.as_str()).await?;
         }
         events::append(&mut tx, id, &recorded).await?;
@@ -97,19 +90,10 @@ pub(crate) async fn after_status_change(
         return Ok(());
     }
     if let Some(parent) = case.parent_case_id {
-        let event = NewEvent::internal_request(
-            EventKind::InternalRequestSolved,
-            by.actor(),
-            now,
-            case.id,
-            case.team_id,
-        );
+        let event =
+            NewEvent::internal_request(EventKind::InternalRequestSolved, by.actor(), now, case.id, case.team_id);
         events::append(tx, parent, &[event]).await?;
-        tx.execute(
-            "UPDATE cases SET updated_at = $1 WHERE id = $2",
-            args![now, parent.0],
-        )
-        .await?;
+        tx.execute("UPDATE cases SET updated_at = $1 WHERE id = $2", args![now, parent.0]).await?;
     }
     Ok(())
 }

@@ -57,19 +57,12 @@ pub fn new_case(subject: &str, body: &str) -> NewCase {
 impl Env {
     /// A case opened by a contact through the portal.
     pub async fn open_as(&self, who: &Principal, subject: &str, at: Timestamp) -> CaseDetail {
-        self.store
-            .create_case(who, new_case(subject, "It does not work."), at, None)
-            .await
-            .unwrap()
-            .0
+        self.store.create_case(who, new_case(subject, "It does not work."), at, None).await.unwrap().0
     }
 
     pub async fn kinds(&self, id: CaseId) -> Vec<String> {
         let events = self.store.case_events(&self.admin, id).await.unwrap();
-        events
-            .iter()
-            .map(|e| e.event.kind.as_str().to_owned())
-            .collect()
+        events.iter().map(|e| e.event.kind.as_str().to_owned()).collect()
     }
 }
 
