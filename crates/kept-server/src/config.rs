@@ -1,0 +1,32 @@
+//! What the HTTP server needs to know, built once at start and passed down.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Mark cookies `Secure`. On when kept is served over TLS (directly or
+    /// behind a proxy that terminates it); leave off for plain http on loopback.
+    pub secure_cookies: bool,
+    /// How long a browser session lasts after login.
+    pub session_ttl: Duration,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Failed logins allowed per email and per client address in one window.
+    pub login_attempts: u32,
+    pub login_window: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            max_body_bytes: 1024 * 1024,
+            login_attempts: 10,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! What every handler shares.
+
+use crate::auth::limiter::LoginLimiter;
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use jiff::Timestamp;
+use kept_store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ServerConfig>,
+    pub limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
+        let limiter = Arc::new(LoginLimiter::new(config.login_attempts, config.login_window));
+        Self { store, clock, config: Arc::new(config), limiter }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
