@@ -17,9 +17,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use kept_core::calendar::{
-    Calendar, DaySchedule, LocalInterval, TimeOfDay, add_business, add_business_millis,
-    business_millis, business_seconds, business_windows, holidays_from_csv, holidays_from_ics,
-    is_business_time, next_business_start,
+    Calendar, DaySchedule, LocalInterval, TimeOfDay, add_business, add_business_millis, business_millis,
+    business_seconds, business_windows, holidays_from_csv, holidays_from_ics, is_business_time, next_business_start,
 };
 use proptest::prelude::*;
 
@@ -53,10 +52,7 @@ struct Case {
 fn day() -> impl Strategy<Value = Day> {
     prop::collection::btree_set(0_u16..=96, 0..=6).prop_map(|bounds| {
         let bounds: Vec<u16> = bounds.into_iter().collect();
-        bounds
-            .chunks_exact(2)
-            .map(|pair| (pair[0], pair[1]))
-            .collect()
+        bounds.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect()
     })
 }
 
@@ -68,13 +64,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec((-6_i64..=6, day()), 0..=3),
         0_usize..8,
     )
-        .prop_map(|(zone, weekly, holidays, overrides, anchor)| Case {
-            zone,
-            weekly,
-            holidays,
-            overrides,
-            anchor,
-        })
+        .prop_map(|(zone, weekly, holidays, overrides, anchor)| Case { zone, weekly, holidays, overrides, anchor })
 }
 
 fn hhmm(quarters: u16) -> String {
@@ -82,9 +72,7 @@ fn hhmm(quarters: u16) -> String {
 }
 
 fn day_json(day: &Day) -> serde_json::Value {
-    day.iter()
-        .map(|&(start, end)| serde_json::json!([hhmm(start), hhmm(end)]))
-        .collect()
+    day.iter().map(|&(start, end)| serde_json::json!([hhmm(start), hhmm(end)])).collect()
 }
 
 impl Case {
@@ -104,22 +92,16 @@ impl Case {
 
     fn calendar(&self) -> Calendar {
         let keys = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        let weekly: serde_json::Map<String, serde_json::Value> = keys
-            .iter()
-            .zip(&self.weekly)
-            .map(|(key, day)| ((*key).to_owned(), day_json(day)))
-            .collect();
+        let weekly: serde_json::Map<String, serde_json::Value> =
+            keys.iter().zip(&self.weekly).map(|(key, day)| ((*key).to_owned(), day_json(day))).collect();
         let base = TimeZone::UTC.to_datetime(self.anchor()).date();
         let date = |offset: i64| {
             let day = base.checked_add(jiff::Span::new().days(offset)).unwrap();
             day.to_string()
         };
         let holidays: Vec<String> = self.holidays.iter().map(|&o| date(o)).collect();
-        let overrides: serde_json::Map<String, serde_json::Value> = self
-            .overrides
-            .iter()
-            .map(|(offset, day)| (date(*offset), day_json(day)))
-            .collect();
+        let overrides: serde_json::Map<String, serde_json::Value> =
+            self.overrides.iter().map(|(offset, day)| (date(*offset), day_json(day))).collect();
         let spec = serde_json::json!({"time_zone": self.zone, "weekly": weekly,
             "holidays": holidays, "overrides": overrides});
         Calendar::from_json(&spec.to_string()).unwrap()
@@ -138,11 +120,8 @@ fn offset() -> impl Strategy<Value = i64> {
 
 /// The instant of local `time` on `date` per D-16 (24:00 = next 00:00).
 fn instant(zone: &TimeZone, date: Date, time: TimeOfDay) -> i64 {
-    let (date, time) = if time == TimeOfDay::END_OF_DAY {
-        (date.tomorrow().unwrap(), TimeOfDay::MIDNIGHT)
-    } else {
-        (date, time)
-    };
+    let (date, time) =
+        if time == TimeOfDay::END_OF_DAY { (date.tomorrow().unwrap(), TimeOfDay::MIDNIGHT) } else { (date, time) };
     let civil = date.at(time.hour() as i8, time.minute() as i8, 0, 0);
     zone.to_timestamp(civil).unwrap().as_millisecond()
 }
@@ -151,15 +130,8 @@ fn instant(zone: &TimeZone, date: Date, time: TimeOfDay) -> i64 {
 /// days after the range, merge everything, clip.
 fn reference_windows(calendar: &Calendar, from: Timestamp, to: Timestamp) -> Vec<(i64, i64)> {
     let zone = calendar.time_zone();
-    let first = zone
-        .to_datetime(from)
-        .date()
-        .checked_sub(jiff::Span::new().days(3));
-    let last = zone
-        .to_datetime(to)
-        .date()
-        .checked_add(jiff::Span::new().days(3))
-        .unwrap();
+    let first = zone.to_datetime(from).date().checked_sub(jiff::Span::new().days(3));
+    let last = zone.to_datetime(to).date().checked_add(jiff::Span::new().days(3)).unwrap();
     let mut windows = Vec::new();
     for date in first.unwrap().series(jiff::Span::new().days(1)) {
         if date > last {
@@ -182,24 +154,14 @@ fn reference_windows(calendar: &Calendar, from: Timestamp, to: Timestamp) -> Vec
         }
     }
     let (from, to) = (from.as_millisecond(), to.as_millisecond());
-    merged
-        .into_iter()
-        .map(|(start, end)| (start.max(from), end.min(to)))
-        .filter(|(start, end)| start < end)
-        .collect()
+    merged.into_iter().map(|(start, end)| (start.max(from), end.min(to))).filter(|(start, end)| start < end).collect()
 }
 
 /// `cases` per property, unless `PROPTEST_CASES` asks for more (a deeper
 /// run: `PROPTEST_CASES=5000 cargo test --release --test calendar`).
 fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|value| value.parse().ok()).unwrap_or(cases);
+    ProptestConfig { cases, ..ProptestConfig::default() }
 }
 
 proptest! {
@@ -394,8 +356,7 @@ const ICS_PIECES: &[&str] = &[
 ];
 
 fn ics_text() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(ICS_PIECES), 0..60)
-        .prop_map(|pieces| pieces.concat())
+    prop::collection::vec(prop::sample::select(ICS_PIECES), 0..60).prop_map(|pieces| pieces.concat())
 }
 
 proptest! {
@@ -427,20 +388,15 @@ fn data(name: &str) -> String {
 #[test]
 fn a_published_style_ics_feed_imports_with_rules_folds_and_exclusions() {
     let holidays = holidays_from_ics(&data("us-holidays.ics"), 2024..=2025).unwrap();
-    let listed: Vec<(String, Option<&str>)> = holidays
-        .iter()
-        .map(|(date, name)| (date.to_string(), name.as_deref()))
-        .collect();
+    let listed: Vec<(String, Option<&str>)> =
+        holidays.iter().map(|(date, name)| (date.to_string(), name.as_deref())).collect();
     assert_eq!(
         listed,
         vec![
             ("2024-01-01".to_owned(), Some("New Year break")),
             ("2024-07-04".to_owned(), Some("Independence Day")),
             ("2024-11-28".to_owned(), Some("Thanksgiving Day")),
-            (
-                "2024-11-29".to_owned(),
-                Some("Day after Thanksgiving (company holiday)")
-            ),
+            ("2024-11-29".to_owned(), Some("Day after Thanksgiving (company holiday)")),
             ("2024-12-25".to_owned(), Some("Christmas Day")),
             ("2024-12-31".to_owned(), Some("New Year break")),
             ("2025-01-01".to_owned(), Some("New Year break")),
@@ -459,28 +415,19 @@ fn imported_holidays_and_an_override_shape_the_deadlines() {
     let ics = holidays_from_ics(&data("us-holidays.ics"), 2024..=2025).unwrap();
     let csv = holidays_from_csv(&data("holidays.csv")).unwrap();
     assert_eq!(csv.len(), 4);
-    let morning = DaySchedule::new([LocalInterval::new(
-        TimeOfDay::hm(9, 0).unwrap(),
-        TimeOfDay::hm(13, 0).unwrap(),
-    )
-    .unwrap()])
-    .unwrap();
+    let morning =
+        DaySchedule::new([LocalInterval::new(TimeOfDay::hm(9, 0).unwrap(), TimeOfDay::hm(13, 0).unwrap()).unwrap()])
+            .unwrap();
     let calendar = Calendar::from_json(&spec.to_string())
         .unwrap()
         .with_holidays(ics.iter().chain(&csv).map(|(date, _)| *date))
         .with_override(csv[0].0, morning);
     let at = |text: &str| text.parse::<Timestamp>().unwrap();
     // Thursday and Friday of Thanksgiving week are closed.
-    assert_eq!(
-        add_business(&calendar, at("2024-11-27T16:00-05:00"), 7_200),
-        Some(at("2024-12-02T10:00-05:00"))
-    );
+    assert_eq!(add_business(&calendar, at("2024-11-27T16:00-05:00"), 7_200), Some(at("2024-12-02T10:00-05:00")));
     // Christmas Eve is a half day (the override beats the CSV holiday),
     // then nothing until Friday the 27th.
-    assert_eq!(
-        add_business(&calendar, at("2024-12-24T12:00-05:00"), 7_200),
-        Some(at("2024-12-27T10:00-05:00"))
-    );
+    assert_eq!(add_business(&calendar, at("2024-12-24T12:00-05:00"), 7_200), Some(at("2024-12-27T10:00-05:00")));
 }
 
 /// Timing, not a check: run with
@@ -514,20 +461,10 @@ fn report_the_cost_of_typical_calls() {
         add_business(&calendar, minute(run), 1_000 * 3600).map_or(0, |t| t.as_second())
     });
     time("business_seconds over 3 days", 100_000, &|run| {
-        business_seconds(
-            &calendar,
-            minute(run),
-            minute(run) + SignedDuration::from_hours(72),
-        )
+        business_seconds(&calendar, minute(run), minute(run) + SignedDuration::from_hours(72))
     });
     time("business_seconds over a year", 1_000, &|run| {
-        business_seconds(
-            &calendar,
-            minute(run),
-            minute(run) + SignedDuration::from_hours(24 * 365),
-        )
+        business_seconds(&calendar, minute(run), minute(run) + SignedDuration::from_hours(24 * 365))
     });
-    time("is_business_time", 100_000, &|run| {
-        i64::from(is_business_time(&calendar, minute(run)))
-    });
+    time("is_business_time", 100_000, &|run| i64::from(is_business_time(&calendar, minute(run))));
 }

@@ -2,10 +2,7 @@
 //! `kept_core::stats`. Each test is named after its vector id; values are
 //! the document's, compared to D-4's tolerance.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a vector test should fail loudly on a missing value"
-)]
+#![expect(clippy::unwrap_used, reason = "a vector test should fail loudly on a missing value")]
 
 use kept_core::stats::spc::{self, Rule, RuleSet, Side};
 use kept_core::stats::*;
@@ -42,20 +39,13 @@ const HOUR: u64 = 3600;
 #[test]
 fn d2_wilson_with_z95_differs_from_1_96_in_the_sixth_decimal() {
     assert_interval(wilson(tally(74, 107)).unwrap(), 0.5987150913, 0.7711826025);
-    assert_interval(
-        wilson_with_z(tally(74, 107), 1.96).unwrap(),
-        0.598713317,
-        0.7711839057,
-    );
+    assert_interval(wilson_with_z(tally(74, 107), 1.96).unwrap(), 0.598713317, 0.7711839057);
     assert_eq!(Z95, 1.959963984540054);
     assert_close(phi(Z95), 0.975);
 }
 
 #[test]
-#[expect(
-    clippy::float_cmp,
-    reason = "the point is that these floats are not equal"
-)]
+#[expect(clippy::float_cmp, reason = "the point is that these floats are not equal")]
 fn d3_the_float_pitfall_does_not_matter_with_ppm() {
     // The pitfall, as printed in D-3.
     assert_eq!(1.0 - 0.999, 0.0010000000000000009);
@@ -71,12 +61,7 @@ fn d3_the_float_pitfall_does_not_matter_with_ppm() {
     // One bad event in 1000 is a burn of exactly 1, and exactly meets the SLO.
     assert_eq!(slo.burn_rate(tally(1, 1000)), Some(Ratio::integer(1)));
     assert_eq!(slo.is_met(tally(999, 1000)), Some(true));
-    let rule = RagRule {
-        target: level,
-        tolerance: Ppm::ZERO,
-        direction: Direction::HigherIsBetter,
-        min_sample: 0,
-    };
+    let rule = RagRule { target: level, tolerance: Ppm::ZERO, direction: Direction::HigherIsBetter, min_sample: 0 };
     assert_eq!(rule.classify(999, 1000), Rag::Green);
 
     // §4.3's shrinkage pitfall: 21/(1 − 0.3) is 30.000000000000004 in f64.
@@ -123,12 +108,7 @@ fn f3_newcombe_hybrid_score_interval() {
     assert_close(r.diff, 0.2);
     assert_interval(r.interval, 0.0524314724, 0.333872654);
     assert!(r.significant());
-    assert!(
-        two_proportion_z(tally(56, 70), tally(48, 80))
-            .unwrap()
-            .p_value
-            < 0.05
-    );
+    assert!(two_proportion_z(tally(56, 70), tally(48, 80)).unwrap().p_value < 0.05);
 }
 
 #[test]
@@ -194,10 +174,7 @@ fn s1_6_response_rate_fpc_and_sample_size() {
 #[test]
 fn o1_fcr_gross_net_and_reopen() {
     assert_close(fcr_gross(640, 1000).unwrap().rate().unwrap(), 0.64);
-    assert_close(
-        fcr_net(640, 1000, 120).unwrap().rate().unwrap(),
-        0.7272727273,
-    );
+    assert_close(fcr_net(640, 1000, 120).unwrap().rate().unwrap(), 0.7272727273);
     let reopen = reopen_rate(22, 400).unwrap();
     assert_close(reopen.rate().unwrap(), 0.055);
     assert_interval(wilson(reopen).unwrap(), 0.03659849415, 0.08186744781);
@@ -229,17 +206,8 @@ fn sl_variants_f1_to_f5_prime() {
 
 #[test]
 fn o1_ops_abandonment_aht_and_asa() {
-    assert_close(
-        abandonment(60, 1000).unwrap().rate().unwrap(),
-        0.05660377358,
-    );
-    assert_close(
-        abandonment_short_adjusted(60, 1000, 10)
-            .unwrap()
-            .rate()
-            .unwrap(),
-        0.04761904762,
-    );
+    assert_close(abandonment(60, 1000).unwrap().rate().unwrap(), 0.05660377358);
+    assert_close(abandonment_short_adjusted(60, 1000, 10).unwrap().rate().unwrap(), 0.04761904762);
     assert_close(aht(36_000, 3600, 7200, 120).unwrap(), 390.0);
     assert_close(asa_measured(18_500, 1000).unwrap(), 18.5);
 }
@@ -256,14 +224,8 @@ fn o1_attainment() {
 #[test]
 fn s3_2_probabilistic_breach() {
     // 200 historical instances, 80 open at 4 h, 20 at the 8 h target.
-    assert_close(
-        breach_probability_from_counts(20, 80).unwrap().unwrap(),
-        0.25,
-    );
-    let (s4, s8) = (
-        tally(80, 200).rate().unwrap(),
-        tally(20, 200).rate().unwrap(),
-    );
+    assert_close(breach_probability_from_counts(20, 80).unwrap().unwrap(), 0.25);
+    let (s4, s8) = (tally(80, 200).rate().unwrap(), tally(20, 200).rate().unwrap());
     assert_close(s4, 0.40);
     assert_close(s8, 0.10);
     assert_close(breach_probability(s8, s4).unwrap().unwrap(), 0.25);
@@ -271,37 +233,17 @@ fn s3_2_probabilistic_breach() {
 
 #[test]
 fn s3_3_thresholds_for_a_30_day_period() {
-    let th: Vec<Ratio> = AlertWindow::SLOTH
-        .iter()
-        .map(|w| w.threshold(720 * HOUR).unwrap())
-        .collect();
-    assert_eq!(
-        th,
-        [
-            ratio(72, 5),
-            Ratio::integer(6),
-            Ratio::integer(3),
-            Ratio::integer(1)
-        ]
-    );
+    let th: Vec<Ratio> = AlertWindow::SLOTH.iter().map(|w| w.threshold(720 * HOUR).unwrap()).collect();
+    assert_eq!(th, [ratio(72, 5), Ratio::integer(6), Ratio::integer(3), Ratio::integer(1)]);
     assert_close(th[0].to_f64(), 14.4);
 }
 
 #[test]
 fn s3_3_thresholds_for_a_28_day_period_are_exact_rationals() {
-    let th: Vec<Ratio> = AlertWindow::SLOTH
-        .iter()
-        .map(|w| w.threshold(672 * HOUR).unwrap())
-        .collect();
-    assert_eq!(
-        th,
-        [ratio(336, 25), ratio(28, 5), ratio(14, 5), ratio(14, 15)]
-    );
+    let th: Vec<Ratio> = AlertWindow::SLOTH.iter().map(|w| w.threshold(672 * HOUR).unwrap()).collect();
+    assert_eq!(th, [ratio(336, 25), ratio(28, 5), ratio(14, 5), ratio(14, 15)]);
     assert_close(th[3].to_f64(), 0.9333333333);
-    let google: Vec<Ratio> = AlertWindow::GOOGLE
-        .iter()
-        .map(|w| w.threshold(672 * HOUR).unwrap())
-        .collect();
+    let google: Vec<Ratio> = AlertWindow::GOOGLE.iter().map(|w| w.threshold(672 * HOUR).unwrap()).collect();
     assert_eq!(google, [ratio(336, 25), ratio(28, 5), ratio(14, 15)]);
 }
 
@@ -310,24 +252,11 @@ fn s1_detection_times_budget_and_exhaustion() {
     let slo = SloTarget::new(Ppm::new(999_000)).unwrap();
     let period = 720 * HOUR;
     let page = AlertWindow::GOOGLE[0].threshold(period).unwrap();
-    assert_close(
-        detection_time(slo, Ppm::new(1_000_000), HOUR, page).unwrap(),
-        51.84,
-    );
-    assert_close(
-        detection_time(slo, Ppm::new(20_000), HOUR, page).unwrap(),
-        43.2 * 60.0,
-    );
-    assert_close(
-        detection_time(slo, Ppm::new(14_400), HOUR, page).unwrap(),
-        3600.0,
-    );
+    assert_close(detection_time(slo, Ppm::new(1_000_000), HOUR, page).unwrap(), 51.84);
+    assert_close(detection_time(slo, Ppm::new(20_000), HOUR, page).unwrap(), 43.2 * 60.0);
+    assert_close(detection_time(slo, Ppm::new(14_400), HOUR, page).unwrap(), 3600.0);
     assert_eq!(budget_consumed_at(page, HOUR, period), Some(ratio(1, 50)));
-    for (burn, hours) in [
-        (ratio(72, 5), 50.0),
-        (Ratio::integer(6), 120.0),
-        (Ratio::integer(1), 720.0),
-    ] {
+    for (burn, hours) in [(ratio(72, 5), 50.0), (Ratio::integer(6), 120.0), (Ratio::integer(1), 720.0)] {
         assert_close(time_to_exhaustion(period, burn).unwrap(), hours * 3600.0);
     }
 }
@@ -437,12 +366,8 @@ fn ea_needs_12_agents_where_erlang_c_needs_14() {
     let patience = Patience::from_mean_s(120.0).unwrap();
     let a = erlang_a_required_agents(&q, patience, Ppm::new(800_000), 20.0).unwrap();
     assert_eq!(a.agents, 12);
-    let target = StaffingTarget {
-        service_level: Ppm::new(800_000),
-        within_s: 20.0,
-        max_asa_s: None,
-        max_occupancy: None,
-    };
+    let target =
+        StaffingTarget { service_level: Ppm::new(800_000), within_s: 20.0, max_asa_s: None, max_occupancy: None };
     assert_eq!(required_agents(&q, &target).map(|r| r.agents), Ok(14));
 }
 
@@ -461,12 +386,7 @@ fn r1_retention_and_revenue_retention() {
 
 #[test]
 fn r3_balanced_score() {
-    let kpi = |actual, worst, best, weight| Kpi {
-        actual,
-        worst,
-        best,
-        weight: Ppm::new(weight),
-    };
+    let kpi = |actual, worst, best, weight| Kpi { actual, worst, best, weight: Ppm::new(weight) };
     let card = BalancedScorecard::new(vec![
         kpi(0.86, 0.70, 0.95, 300_000),
         kpi(0.72, 0.50, 0.85, 250_000),
@@ -475,10 +395,7 @@ fn r3_balanced_score() {
     ])
     .unwrap();
     let scores: Vec<f64> = card.kpis().iter().map(Kpi::score).collect();
-    for (s, e) in scores
-        .iter()
-        .zip([0.64, 0.6285714286, 0.652173913, 0.7894736842])
-    {
+    for (s, e) in scores.iter().zip([0.64, 0.6285714286, 0.652173913, 0.7894736842]) {
         assert_close(*s, e);
     }
     assert_close(card.balanced(), 1_024_889.0 / 1_529_500.0);
@@ -534,25 +451,13 @@ fn c2_promise_kept_per_week() {
         assert_eq!(p.ucl, 1.0);
     }
 
-    let week9_low = spc::Signal {
-        index: 8,
-        rule: Rule::We1,
-        side: Side::Below,
-    };
+    let week9_low = spc::Signal { index: 8, rule: Rule::We1, side: Side::Below };
     let all = chart.signals(&RuleSet::WESTERN_ELECTRIC);
-    let we1: Vec<_> = all
-        .iter()
-        .filter(|s| s.rule == Rule::We1)
-        .copied()
-        .collect();
+    let we1: Vec<_> = all.iter().filter(|s| s.rule == Rule::We1).copied().collect();
     assert_eq!(we1, [week9_low]);
     // Not in the vector, but implied by it: weeks 1–8 are all above p̄ (week 9
     // pulls p̄ down), so the WE4 run of 8 also fires, at week 8.
-    let we4_week8 = spc::Signal {
-        index: 7,
-        rule: Rule::We4,
-        side: Side::Above,
-    };
+    let we4_week8 = spc::Signal { index: 7, rule: Rule::We4, side: Side::Above };
     assert_eq!(chart.signals(&RuleSet::MONITORING), [we4_week8, week9_low]);
     assert!(chart.signals(&RuleSet::MONITORING.with_nelson_run()) == [week9_low]);
 }

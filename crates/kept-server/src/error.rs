@@ -62,7 +62,11 @@ impl ApiError {
     }
 
     pub fn too_many(wait_secs: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed attempts; wait and try again");
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed attempts; wait and try again",
+        );
         e.retry_after = Some(wait_secs.max(1));
         e
     }
@@ -82,11 +86,21 @@ impl ApiError {
             next = e.source();
         }
         tracing::error!(error_id = %id, error = %chain, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("something went wrong on our side (error id {id})"))
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("something went wrong on our side (error id {id})"),
+        )
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message.clone(), field: self.field.clone() } }
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
     }
 }
 
@@ -116,9 +130,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d.into(),
-            StoreError::Conflict { constraint } => {
-                Self::new(StatusCode::CONFLICT, "conflict", format!("the change conflicts with existing data ({constraint})"))
-            }
+            StoreError::Conflict { constraint } => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("the change conflicts with existing data ({constraint})"),
+            ),
             other => Self::internal(&other),
         }
     }

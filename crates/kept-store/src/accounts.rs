@@ -35,7 +35,7 @@ fn domain_taken() -> DomainError {
     DomainError::conflict("domain_taken", Some("domains"), "one of these domains already belongs to another account")
 }
 
-const CONFLICTS: &[(&str, fn() -> DomainError)] =
+const CONFLICTS: crate::error::ConstraintErrors<'static> =
     &[("accounts_name_key", name_taken), ("account_domains_domain_key", domain_taken)];
 
 pub(crate) async fn require_account(tx: &mut Tx, id: AccountId) -> Result<()> {

@@ -4,9 +4,9 @@
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use sqlx::ConnectOptions;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -89,10 +89,21 @@ pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
 }
 
 pub(crate) async fn open_postgres(options: PgConnectOptions, size: PoolSize) -> Result<Db> {
+    let options = options.disable_statement_logging();
+    // One direct connection first: a pool reports only "timed out", while
+    // this says why (refused, unknown host, authentication failed).
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(10), PgConnection::connect_with(&options)).await;
+    match probe {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+        }
+        Ok(Err(e)) => return Err(StoreError::Unavailable(redact(&e.to_string()))),
+        Err(_) => return Err(StoreError::Unavailable("timed out connecting to PostgreSQL".into())),
+    }
     let pool = PgPoolOptions::new()
         .max_connections(size.max.max(2))
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.disable_statement_logging())
+        .connect_with(options)
         .await
         .map_err(|e| StoreError::Unavailable(redact(&e.to_string())))?;
     Ok(Db::Postgres(pool))

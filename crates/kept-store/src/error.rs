@@ -30,6 +30,9 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Constraint names and the domain error each one means.
+pub(crate) type ConstraintErrors<'a> = &'a [(&'a str, fn() -> DomainError)];
+
 impl From<kept_core::FieldError> for StoreError {
     fn from(e: kept_core::FieldError) -> Self {
         StoreError::Domain(DomainError::Invalid(e))
@@ -55,7 +58,7 @@ impl From<sqlx::Error> for StoreError {
 impl StoreError {
     /// Turns a constraint violation into the domain error a user should see,
     /// using `known` (constraint name → error); other errors pass through.
-    pub(crate) fn explain(self, known: &[(&str, fn() -> DomainError)]) -> StoreError {
+    pub(crate) fn explain(self, known: ConstraintErrors) -> StoreError {
         match &self {
             StoreError::Conflict { constraint } => known
                 .iter()

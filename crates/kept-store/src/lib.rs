@@ -20,8 +20,9 @@ pub mod test_support;
 pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};
 pub use cases::{
-    AssigneeFilter, CaseDetail, CaseFilter, CaseList, CaseSort, Cursor, IdempotencyKey, MAX_TAGS, MessageOutcome,
-    MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection, SortKey, TimelineEntry,
+    AssigneeFilter, CaseDetail, CaseFilter, CaseHistory, CaseList, CaseSort, Cursor, HistoryAction, HistoryStep,
+    IdempotencyKey, MAX_TAGS, MessageOutcome, MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection,
+    SortKey, TimelineEntry,
 };
 pub use connect::{PoolSize, redact};
 pub use db::Backend;

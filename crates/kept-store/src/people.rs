@@ -221,6 +221,11 @@ impl Store {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
+    /// Whether anyone exists yet (a fresh database has no one).
+    pub async fn has_people(&self) -> Result<bool> {
+        Ok(self.db.fetch_optional("SELECT id FROM users LIMIT 1", args![]).await?.is_some())
+    }
+
     /// Everything needed to authorise a person's requests.
     pub async fn principal(&self, user: &User) -> Result<Principal> {
         if user.role == Role::Contact {

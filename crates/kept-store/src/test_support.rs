@@ -33,14 +33,15 @@ pub struct TestDb {
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+    format!("{prefix}_{}_{n}", std::process::id())
 }
 
 impl TestDb {
     /// A fresh SQLite database in a temporary file.
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("{}.db", unique("kept_test")));
+        // A crashed run with a recycled process id may have left a file behind.
+        let _ = std::fs::remove_file(&path);
         let url = format!("sqlite://{}", path.display());
         let store =
             Store::open_and_migrate(&url, PoolSize::default()).await.unwrap_or_else(|e| panic!("sqlite test db: {e}"));

@@ -1,1 +1,26 @@
-fn main() {}
+//! The kept binary: one executable for serving, migrating, seeding a demo
+//! organisation and administering people and tokens. Thin: it parses the
+//! command line and configuration, then calls the library crates.
+
+mod cli;
+mod config;
+mod demo;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kept: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("kept: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -23,37 +23,21 @@ pub enum CalendarError {
     /// A time of day that is not `HH:MM` in 00:00..=24:00, or 24:00 used as
     /// a start.
     #[error("{}", describe(field, &format!("\"{value}\" {problem}")))]
-    InvalidTime {
-        field: String,
-        value: String,
-        problem: &'static str,
-    },
+    InvalidTime { field: String, value: String, problem: &'static str },
     /// An interval whose start is not before its end.
     #[error("{}", describe(field, &format!("start {start} is not before end {end}")))]
-    EmptyInterval {
-        field: String,
-        start: TimeOfDay,
-        end: TimeOfDay,
-    },
+    EmptyInterval { field: String, start: TimeOfDay, end: TimeOfDay },
     /// Two intervals of the same day share some time. Touching intervals
     /// (09:00-12:00 and 12:00-13:00) are fine.
     #[error("{}", describe(field, &format!("intervals overlap ({first} and {second})")))]
-    OverlappingIntervals {
-        field: String,
-        first: LocalInterval,
-        second: LocalInterval,
-    },
+    OverlappingIntervals { field: String, first: LocalInterval, second: LocalInterval },
     /// A date that is not `YYYY-MM-DD` or does not exist (2024-02-30).
     #[error("{}", describe(field, &format!("\"{value}\" is not a date (YYYY-MM-DD)")))]
     InvalidDate { field: String, value: String },
 }
 
 fn describe(field: &str, reason: &str) -> String {
-    if field.is_empty() {
-        reason.to_owned()
-    } else {
-        format!("{field}: {reason}")
-    }
+    if field.is_empty() { reason.to_owned() } else { format!("{field}: {reason}") }
 }
 
 impl CalendarError {
@@ -117,10 +101,7 @@ impl CalendarError {
     }
 
     pub(crate) fn malformed(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Malformed {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self::Malformed { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -142,15 +123,9 @@ mod tests {
 
     #[test]
     fn the_reason_leaves_out_the_field_and_the_message_includes_it() {
-        let error = CalendarError::UnknownTimeZone {
-            field: "time_zone".into(),
-            name: "Mars/Base".into(),
-        };
+        let error = CalendarError::UnknownTimeZone { field: "time_zone".into(), name: "Mars/Base".into() };
         assert_eq!(error.reason(), "unknown time zone \"Mars/Base\"");
-        assert_eq!(
-            error.to_string(),
-            "time_zone: unknown time zone \"Mars/Base\""
-        );
+        assert_eq!(error.to_string(), "time_zone: unknown time zone \"Mars/Base\"");
         assert_eq!(error.code(), "unknown_time_zone");
     }
 }

@@ -34,8 +34,8 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
 pub use arithmetic::{
-    add_business, add_business_millis, business_millis, business_seconds, business_windows,
-    is_business_time, next_business_start,
+    add_business, add_business_millis, business_millis, business_seconds, business_windows, is_business_time,
+    next_business_start,
 };
 pub use error::CalendarError;
 pub use holidays::{HolidayImportError, holidays_from_csv, holidays_from_ics};
@@ -62,19 +62,10 @@ impl Calendar {
     /// without holidays or overrides. The zone name is stored in its
     /// canonical spelling ("america/new_york" becomes "America/New_York").
     pub fn new(time_zone: &str, weekly: WeeklySchedule) -> Result<Calendar, CalendarError> {
-        let unknown = || CalendarError::UnknownTimeZone {
-            field: "time_zone".to_owned(),
-            name: time_zone.to_owned(),
-        };
+        let unknown = || CalendarError::UnknownTimeZone { field: "time_zone".to_owned(), name: time_zone.to_owned() };
         let zone = TimeZone::get(time_zone).map_err(|_| unknown())?;
         let time_zone_name = zone.iana_name().ok_or_else(unknown)?.to_owned();
-        Ok(Calendar {
-            time_zone: zone,
-            time_zone_name,
-            weekly,
-            holidays: BTreeSet::new(),
-            overrides: BTreeMap::new(),
-        })
+        Ok(Calendar { time_zone: zone, time_zone_name, weekly, holidays: BTreeSet::new(), overrides: BTreeMap::new() })
     }
 
     /// The same calendar with `dates` added to its holidays.
@@ -132,11 +123,7 @@ impl Calendar {
 
     /// Mirror of [`Calendar::closed_after`] for walks back in time.
     pub(crate) fn closed_before(&self, date: Date) -> bool {
-        self.weekly.is_closed()
-            && self
-                .overrides
-                .range(..=date)
-                .all(|(_, day)| day.is_closed())
+        self.weekly.is_closed() && self.overrides.range(..=date).all(|(_, day)| day.is_closed())
     }
 
     /// The weekdays in ISO order, for code that walks the whole week.

@@ -81,11 +81,7 @@ impl TimeOfDay {
 }
 
 fn two_digits(tens: u8, ones: u8) -> Option<u8> {
-    if tens.is_ascii_digit() && ones.is_ascii_digit() {
-        Some((tens - b'0') * 10 + (ones - b'0'))
-    } else {
-        None
-    }
+    if tens.is_ascii_digit() && ones.is_ascii_digit() { Some((tens - b'0') * 10 + (ones - b'0')) } else { None }
 }
 
 impl fmt::Display for TimeOfDay {
@@ -106,21 +102,14 @@ impl LocalInterval {
     /// rules out 24:00 as a start).
     pub fn new(start: TimeOfDay, end: TimeOfDay) -> Result<LocalInterval, CalendarError> {
         if start >= end {
-            return Err(CalendarError::EmptyInterval {
-                field: String::new(),
-                start,
-                end,
-            });
+            return Err(CalendarError::EmptyInterval { field: String::new(), start, end });
         }
         Ok(LocalInterval { start, end })
     }
 
     /// The whole day, 00:00-24:00.
     pub fn whole_day() -> LocalInterval {
-        LocalInterval {
-            start: TimeOfDay::MIDNIGHT,
-            end: TimeOfDay::END_OF_DAY,
-        }
+        LocalInterval { start: TimeOfDay::MIDNIGHT, end: TimeOfDay::END_OF_DAY }
     }
 
     pub fn start(self) -> TimeOfDay {
@@ -147,9 +136,7 @@ pub struct DaySchedule {
 
 impl DaySchedule {
     /// Closed all day.
-    pub const CLOSED: DaySchedule = DaySchedule {
-        intervals: Vec::new(),
-    };
+    pub const CLOSED: DaySchedule = DaySchedule { intervals: Vec::new() };
 
     /// Closed all day.
     pub fn closed() -> DaySchedule {
@@ -159,9 +146,7 @@ impl DaySchedule {
     /// The day made of `intervals`, given in any order. Overlapping
     /// intervals are an error whose field is the index (`[i]`) of the later
     /// of the two in the input; touching ones are merged.
-    pub fn new(
-        intervals: impl IntoIterator<Item = LocalInterval>,
-    ) -> Result<DaySchedule, CalendarError> {
+    pub fn new(intervals: impl IntoIterator<Item = LocalInterval>) -> Result<DaySchedule, CalendarError> {
         let mut indexed: Vec<(usize, LocalInterval)> = intervals.into_iter().enumerate().collect();
         indexed.sort_by_key(|&(index, interval)| (interval, index));
         let mut merged: Vec<LocalInterval> = Vec::with_capacity(indexed.len());
@@ -247,16 +232,11 @@ fn weekday_index(weekday: Weekday) -> usize {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 mod tests {
     use super::*;
 
     fn interval(start: &str, end: &str) -> LocalInterval {
-        LocalInterval::new(
-            TimeOfDay::parse(start).unwrap(),
-            TimeOfDay::parse(end).unwrap(),
-        )
-        .unwrap()
+        LocalInterval::new(TimeOfDay::parse(start).unwrap(), TimeOfDay::parse(end).unwrap()).unwrap()
     }
 
     #[test]
@@ -264,9 +244,7 @@ mod tests {
         assert_eq!(TimeOfDay::parse("09:30").unwrap().seconds(), 34_200);
         assert_eq!(TimeOfDay::parse("00:00").unwrap(), TimeOfDay::MIDNIGHT);
         assert_eq!(TimeOfDay::parse("24:00").unwrap(), TimeOfDay::END_OF_DAY);
-        for bad in [
-            "9:00", "09:00:00", "24:01", "25:00", "12:60", "ab:cd", "", "12-00",
-        ] {
+        for bad in ["9:00", "09:00:00", "24:01", "25:00", "12:60", "ab:cd", "", "12-00"] {
             let error = TimeOfDay::parse(bad).unwrap_err();
             assert_eq!(error.code(), "invalid_time", "{bad}");
         }
@@ -288,42 +266,26 @@ mod tests {
 
     #[test]
     fn a_day_sorts_its_intervals_and_merges_touching_ones() {
-        let day = DaySchedule::new([
-            interval("13:00", "17:00"),
-            interval("09:00", "12:00"),
-            interval("12:00", "12:30"),
-        ])
-        .unwrap();
-        assert_eq!(
-            day.intervals(),
-            &[interval("09:00", "12:30"), interval("13:00", "17:00")]
-        );
+        let day =
+            DaySchedule::new([interval("13:00", "17:00"), interval("09:00", "12:00"), interval("12:00", "12:30")])
+                .unwrap();
+        assert_eq!(day.intervals(), &[interval("09:00", "12:30"), interval("13:00", "17:00")]);
     }
 
     #[test]
     fn overlapping_intervals_name_the_later_one_in_the_input() {
-        let error =
-            DaySchedule::new([interval("12:00", "13:00"), interval("12:30", "14:00")]).unwrap_err();
+        let error = DaySchedule::new([interval("12:00", "13:00"), interval("12:30", "14:00")]).unwrap_err();
         assert_eq!(error.field(), "[1]");
-        assert_eq!(
-            error.reason(),
-            "intervals overlap (12:00-13:00 and 12:30-14:00)"
-        );
+        assert_eq!(error.reason(), "intervals overlap (12:00-13:00 and 12:30-14:00)");
     }
 
     #[test]
     fn an_overlap_after_a_merge_names_the_interval_that_reached_furthest() {
-        let error = DaySchedule::new([
-            interval("09:00", "10:00"),
-            interval("10:00", "12:00"),
-            interval("11:00", "11:30"),
-        ])
-        .unwrap_err();
+        let error =
+            DaySchedule::new([interval("09:00", "10:00"), interval("10:00", "12:00"), interval("11:00", "11:30")])
+                .unwrap_err();
         assert_eq!(error.field(), "[2]");
-        assert_eq!(
-            error.reason(),
-            "intervals overlap (10:00-12:00 and 11:00-11:30)"
-        );
+        assert_eq!(error.reason(), "intervals overlap (10:00-12:00 and 11:00-11:30)");
     }
 
     #[test]

@@ -112,12 +112,7 @@ impl CalendarSpec {
                 overrides.insert(date.clone(), intervals(day, &format!("overrides.{date}"))?);
             }
         }
-        Ok(CalendarSpec {
-            time_zone,
-            weekly,
-            holidays,
-            overrides,
-        })
+        Ok(CalendarSpec { time_zone, weekly, holidays, overrides })
     }
 }
 
@@ -140,10 +135,7 @@ fn intervals(value: &Value, field: &str) -> Result<Vec<IntervalSpec>, CalendarEr
         let pair = match item.as_array().map(Vec::as_slice) {
             Some([Value::String(start), Value::String(end)]) => [start.clone(), end.clone()],
             _ => {
-                return Err(CalendarError::malformed(
-                    format!("{field}[{index}]"),
-                    expected,
-                ));
+                return Err(CalendarError::malformed(format!("{field}[{index}]"), expected));
             }
         };
         out.push(pair);
@@ -152,28 +144,19 @@ fn intervals(value: &Value, field: &str) -> Result<Vec<IntervalSpec>, CalendarEr
 }
 
 fn object<'v>(value: &'v Value, field: &str) -> Result<&'v Map<String, Value>, CalendarError> {
-    value
-        .as_object()
-        .ok_or_else(|| CalendarError::malformed(field, "expected an object"))
+    value.as_object().ok_or_else(|| CalendarError::malformed(field, "expected an object"))
 }
 
 fn array<'v>(value: &'v Value, field: &str) -> Result<&'v Vec<Value>, CalendarError> {
-    value
-        .as_array()
-        .ok_or_else(|| CalendarError::malformed(field, "expected an array"))
+    value.as_array().ok_or_else(|| CalendarError::malformed(field, "expected an array"))
 }
 
 fn string(value: &Value, field: &str) -> Result<String, CalendarError> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| CalendarError::malformed(field, "expected a string"))
+    value.as_str().map(str::to_owned).ok_or_else(|| CalendarError::malformed(field, "expected a string"))
 }
 
 fn required<'v>(object: &'v Map<String, Value>, key: &str) -> Result<&'v Value, CalendarError> {
-    object
-        .get(key)
-        .ok_or_else(|| CalendarError::malformed(key, "missing"))
+    object.get(key).ok_or_else(|| CalendarError::malformed(key, "missing"))
 }
 
 /// An optional field; `null` counts as absent.
@@ -239,11 +222,7 @@ impl Calendar {
             time_zone: self.time_zone_name.clone(),
             weekly,
             holidays: self.holidays.iter().copied().map(format_date).collect(),
-            overrides: self
-                .overrides
-                .iter()
-                .map(|(&date, day)| (format_date(date), interval_specs(day)))
-                .collect(),
+            overrides: self.overrides.iter().map(|(&date, day)| (format_date(date), interval_specs(day))).collect(),
         }
     }
 }
@@ -260,28 +239,21 @@ fn day_schedule(list: &[IntervalSpec]) -> Result<DaySchedule, CalendarError> {
             });
         }
         let end_time = TimeOfDay::parse(end).map_err(|e| e.within(&format!("[{index}][1]")))?;
-        let interval = LocalInterval::new(start_time, end_time)
-            .map_err(|e| e.within(&format!("[{index}]")))?;
+        let interval = LocalInterval::new(start_time, end_time).map_err(|e| e.within(&format!("[{index}]")))?;
         intervals.push(interval);
     }
     DaySchedule::new(intervals)
 }
 
 fn interval_specs(day: &DaySchedule) -> Vec<IntervalSpec> {
-    day.intervals()
-        .iter()
-        .map(|interval| [interval.start().to_string(), interval.end().to_string()])
-        .collect()
+    day.intervals().iter().map(|interval| [interval.start().to_string(), interval.end().to_string()]).collect()
 }
 
 /// Parses exactly `YYYY-MM-DD` (an existing date). Other ISO 8601 forms
 /// (`20241128`, `2024-W48-4`) are rejected: one spelling per date keeps
 /// override keys unique.
 pub(crate) fn parse_date(text: &str) -> Result<Date, CalendarError> {
-    parse_date_parts(text).ok_or_else(|| CalendarError::InvalidDate {
-        field: String::new(),
-        value: text.to_owned(),
-    })
+    parse_date_parts(text).ok_or_else(|| CalendarError::InvalidDate { field: String::new(), value: text.to_owned() })
 }
 
 fn parse_date_parts(text: &str) -> Option<Date> {
@@ -297,11 +269,7 @@ fn parse_date_parts(text: &str) -> Option<Date> {
 
 fn digits<T: std::str::FromStr>(text: &str) -> Option<T> {
     // `parse` alone would accept a sign.
-    if text.bytes().all(|byte| byte.is_ascii_digit()) {
-        text.parse().ok()
-    } else {
-        None
-    }
+    if text.bytes().all(|byte| byte.is_ascii_digit()) { text.parse().ok() } else { None }
 }
 
 pub(crate) fn format_date(date: Date) -> String {
@@ -329,5 +297,4 @@ impl<'de> Deserialize<'de> for Calendar {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 mod tests;

@@ -30,14 +30,14 @@ impl Status {
     /// the same status is not a transition and is handled by the caller.
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;
-        match (self, to) {
-            (New, Open | Pending | OnHold | Solved) => true,
-            (Open, Pending | OnHold | Solved) => true,
-            (Pending, Open | OnHold | Solved) => true,
-            (OnHold, Open | Pending | Solved) => true,
-            (Solved, Open | Closed) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (New, Open | Pending | OnHold | Solved)
+                | (Open, Pending | OnHold | Solved)
+                | (Pending, Open | OnHold | Solved)
+                | (OnHold, Open | Pending | Solved)
+                | (Solved, Open | Closed)
+        )
     }
 
     /// Checks an explicit transition and explains a refusal.

@@ -56,12 +56,7 @@ pub struct ErlangA {
 }
 
 /// Erlang A for `agents` ≥ 1. Stable for any load, so `N ≤ A` is allowed.
-pub fn erlang_a(
-    q: &Queue,
-    agents: u32,
-    patience: Patience,
-    within_s: f64,
-) -> Result<ErlangA, StatsError> {
+pub fn erlang_a(q: &Queue, agents: u32, patience: Patience, within_s: f64) -> Result<ErlangA, StatsError> {
     if agents == 0 {
         return Err(StatsError::invalid("agents", "must be ≥ 1"));
     }
@@ -70,13 +65,7 @@ pub fn erlang_a(
     }
     if q.arrival_rate() == 0.0 {
         // No arrivals: nobody waits, nobody abandons (as Erlang C at A = 0).
-        return Ok(ErlangA {
-            agents,
-            p_wait: 0.0,
-            p_abandon: 0.0,
-            mean_wait_s: 0.0,
-            service_level: 1.0,
-        });
+        return Ok(ErlangA { agents, p_wait: 0.0, p_abandon: 0.0, mean_wait_s: 0.0, service_level: 1.0 });
     }
     let lambda = positive("arrival_rate", q.arrival_rate())?;
     let theta = 1.0 / patience.0;
@@ -89,32 +78,18 @@ pub fn erlang_a(
     let t_eb = (s.log_sum + eb.ln()).exp();
     let p_wait = 1.0 / (1.0 + (1.0 - eb) / t_eb);
     let p_abandon = p_wait * (theta / lambda) * (s.log_weighted - s.log_sum).exp();
-    let service_level =
-        1.0 - p_wait + p_wait * answered_in_time_given_wait(x, y, theta * within_s, s.log_sum)?;
-    Ok(ErlangA {
-        agents,
-        p_wait,
-        p_abandon,
-        mean_wait_s: p_abandon / theta,
-        service_level,
-    })
+    let service_level = 1.0 - p_wait + p_wait * answered_in_time_given_wait(x, y, theta * within_s, s.log_sum)?;
+    Ok(ErlangA { agents, p_wait, p_abandon, mean_wait_s: p_abandon / theta, service_level })
 }
 
 /// P(answered within T | must wait) = [γ(x+1, y) − γ(x+1, y·e^(−θT))] /
 /// (y·γ(x, y)), from the same series: `γ(a, z) = z^a e^(−z)·S(a, z)` with
 /// `S(x, y) = e^{log_sum}/x`. `theta_t` is θ·T.
-fn answered_in_time_given_wait(
-    x: f64,
-    y: f64,
-    theta_t: f64,
-    log_sum: f64,
-) -> Result<f64, StatsError> {
+fn answered_in_time_given_wait(x: f64, y: f64, theta_t: f64, log_sum: f64) -> Result<f64, StatsError> {
     let y_late = y * (-theta_t).exp();
     let ratio = x / (x + 1.0);
     let all = ratio * (log_series(x + 1.0, y)?.log_sum - log_sum).exp();
-    let exponent =
-        -theta_t * (x + 1.0) + y * (-(-theta_t).exp_m1()) + log_series(x + 1.0, y_late)?.log_sum
-            - log_sum;
+    let exponent = -theta_t * (x + 1.0) + y * (-(-theta_t).exp_m1()) + log_series(x + 1.0, y_late)?.log_sum - log_sum;
     let late = ratio * exponent.exp();
     Ok(all - late)
 }
@@ -127,10 +102,7 @@ struct LogSeries {
 
 fn log_series(a: f64, z: f64) -> Result<LogSeries, StatsError> {
     if z <= 0.0 {
-        return Ok(LogSeries {
-            log_sum: 0.0,
-            log_weighted: f64::NEG_INFINITY,
-        });
+        return Ok(LogSeries { log_sum: 0.0, log_weighted: f64::NEG_INFINITY });
     }
     let (ln_z, ln_eps) = (z.ln(), TRUNCATION.ln());
     // Running sums are scaled by e^(−max) so that nothing overflows.
@@ -148,10 +120,7 @@ fn log_series(a: f64, z: f64) -> Result<LogSeries, StatsError> {
         let falling = z < a + jf + 1.0;
         let small = term - max - sum.ln() < ln_eps && term + jf.ln() - max - weighted.ln() < ln_eps;
         if falling && small {
-            return Ok(LogSeries {
-                log_sum: max + sum.ln(),
-                log_weighted: max + weighted.ln(),
-            });
+            return Ok(LogSeries { log_sum: max + sum.ln(), log_weighted: max + weighted.ln() });
         }
     }
     Err(StatsError::Overflow("erlang a series"))
@@ -167,9 +136,8 @@ pub fn erlang_a_required_agents(
     if target > Ppm::ONE {
         return Err(StatsError::invalid("service_level", "must be ≤ 100 %"));
     }
-    let max_agents = (q.traffic().ceil() as u32)
-        .saturating_add((10.0 * q.traffic().sqrt()) as u32)
-        .saturating_add(1000);
+    let max_agents =
+        (q.traffic().ceil() as u32).saturating_add((10.0 * q.traffic().sqrt()) as u32).saturating_add(1000);
     let meets = |r: &ErlangA| r.service_level * 1e6 >= target.get() as f64;
     let mut best = erlang_a(q, max_agents, patience, within_s)?;
     if !meets(&best) {
@@ -191,10 +159,6 @@ pub fn erlang_a_required_agents(
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use crate::stats::erlang_c;
@@ -229,10 +193,7 @@ mod tests {
         let r = erlang_a(&q, 2000, patience(3600.0), 20.0).unwrap();
         assert!(r.p_wait.is_finite() && r.p_abandon.is_finite() && r.service_level.is_finite());
         // Fluid limit: agents serve Nμ = 6.67/s of λ = 10/s, so about a third abandon.
-        assert!(
-            r.p_wait > 0.99 && (r.p_abandon - 1.0 / 3.0).abs() < 0.01,
-            "{r:?}"
-        );
+        assert!(r.p_wait > 0.99 && (r.p_abandon - 1.0 / 3.0).abs() < 0.01, "{r:?}");
     }
 
     #[test]
@@ -252,10 +213,7 @@ mod tests {
     #[test]
     fn patience_is_estimated_as_waiting_time_per_abandon() {
         assert_eq!(Patience::estimate(0, 100.0), Ok(None));
-        assert_eq!(
-            Patience::estimate(4, 480.0).map(|p| p.map(Patience::mean_s)),
-            Ok(Some(120.0))
-        );
+        assert_eq!(Patience::estimate(4, 480.0).map(|p| p.map(Patience::mean_s)), Ok(Some(120.0)));
         assert!(Patience::from_mean_s(0.0).is_err());
     }
 

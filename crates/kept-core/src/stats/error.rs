@@ -9,10 +9,7 @@
 pub enum StatsError {
     /// An input is outside its domain; `field` names it.
     #[error("invalid {field}: {reason}")]
-    Invalid {
-        field: &'static str,
-        reason: &'static str,
-    },
+    Invalid { field: &'static str, reason: &'static str },
     /// Erlang C with traffic ≥ agents: the queue grows without bound, so a
     /// service level or ASA would be meaningless.
     #[error("unstable queue: {agents} agents cannot carry the offered traffic")]
@@ -47,11 +44,7 @@ impl StatsError {
 
 /// Checks that `x` is finite and strictly positive (rates, handle times).
 pub(crate) fn positive(field: &'static str, x: f64) -> Result<f64, StatsError> {
-    if x.is_finite() && x > 0.0 {
-        Ok(x)
-    } else {
-        Err(StatsError::invalid(field, "must be finite and > 0"))
-    }
+    if x.is_finite() && x > 0.0 { Ok(x) } else { Err(StatsError::invalid(field, "must be finite and > 0")) }
 }
 
 #[cfg(test)]

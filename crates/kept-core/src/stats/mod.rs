@@ -37,13 +37,10 @@ mod targets;
 pub use erlang_a::{ErlangA, Patience, erlang_a, erlang_a_required_agents};
 pub use error::StatsError;
 pub use normal::{Z95, phi, two_sided_p};
-pub use nps::{
-    Nps, NpsAdjusted, NpsComparison, NpsCounts, NpsScore, compare_nps, nps, nps_adjusted_wald,
-};
+pub use nps::{Nps, NpsAdjusted, NpsComparison, NpsCounts, NpsScore, compare_nps, nps, nps_adjusted_wald};
 pub use ops::{
-    ServiceLevel, ServiceLevelCounts, SlVariant, abandonment, abandonment_short_adjusted, aht,
-    asa_measured, backlog_end, fcr_gross, fcr_net, littles_law_backlog, occupancy_measured,
-    reopen_rate, shrinkage_measured,
+    ServiceLevel, ServiceLevelCounts, SlVariant, abandonment, abandonment_short_adjusted, aht, asa_measured,
+    backlog_end, fcr_gross, fcr_net, littles_law_backlog, occupancy_measured, reopen_rate, shrinkage_measured,
 };
 pub use percentile::{Quantile, SortedSample};
 pub use proportion::{
@@ -52,22 +49,18 @@ pub use proportion::{
 };
 pub use ratio::{Ratio, Tally};
 pub use retention::{
-    CostSnapshot, CustomerRetention, LogDecomposition, RevenueRetention, cost_log_decomposition,
-    per_unit,
+    CostSnapshot, CustomerRetention, LogDecomposition, RevenueRetention, cost_log_decomposition, per_unit,
 };
 pub use slo::{
-    Attainment, RiskStatus, SloTarget, attainment, breach_probability,
-    breach_probability_from_counts, risk_status, time_to_exhaustion,
+    Attainment, RiskStatus, SloTarget, attainment, breach_probability, breach_probability_from_counts, risk_status,
+    time_to_exhaustion,
 };
 pub use slo_alerts::{
-    AlertWindow, Severity, budget_consumed_at, burn_exceeds, burn_threshold, detection_time,
-    evaluate_alerts,
+    AlertWindow, Severity, budget_consumed_at, burn_exceeds, burn_threshold, detection_time, evaluate_alerts,
 };
-pub use staffing::{
-    ErlangC, Queue, StaffingTarget, erlang_b, erlang_c, required_agents, scheduled_staff,
-};
+pub use staffing::{ErlangC, Queue, StaffingTarget, erlang_b, erlang_c, required_agents, scheduled_staff};
 pub use survey::{
-    Ces, CesCounts, CesScore, Csat, CsatCounts, CsatScore, MeanEstimate, Spread, ces, csat,
-    mean_of_rates, pooled_rate, response_rate, welch_statistic,
+    Ces, CesCounts, CesScore, Csat, CsatCounts, CsatScore, MeanEstimate, Spread, ces, csat, mean_of_rates, pooled_rate,
+    response_rate, welch_statistic,
 };
 pub use targets::{BalancedScorecard, Direction, Kpi, Ppm, Rag, RagRule};

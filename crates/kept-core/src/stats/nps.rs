@@ -14,9 +14,7 @@ pub struct NpsScore(u8);
 
 impl NpsScore {
     pub fn new(v: u8) -> Result<Self, StatsError> {
-        (v <= 10)
-            .then_some(Self(v))
-            .ok_or(StatsError::invalid("nps_score", "must be 0..=10"))
+        (v <= 10).then_some(Self(v)).ok_or(StatsError::invalid("nps_score", "must be 0..=10"))
     }
     pub fn get(self) -> u8 {
         self.0
@@ -35,11 +33,7 @@ pub struct NpsCounts {
 impl NpsCounts {
     /// `Err` if the total exceeds any plausible survey.
     pub fn new(promoters: u64, passives: u64, detractors: u64) -> Result<Self, StatsError> {
-        let c = Self {
-            promoters,
-            passives,
-            detractors,
-        };
+        let c = Self { promoters, passives, detractors };
         c.checked_n().map(|_| c)
     }
 
@@ -76,10 +70,7 @@ impl NpsCounts {
             .checked_add(self.passives)
             .and_then(|s| s.checked_add(self.detractors))
             .filter(|&n| n <= MAX_RESPONSES)
-            .ok_or(StatsError::invalid(
-                "counts",
-                "more responses than any survey can have",
-            ))
+            .ok_or(StatsError::invalid("counts", "more responses than any survey can have"))
     }
 }
 
@@ -109,13 +100,7 @@ pub fn nps(c: &NpsCounts) -> Option<Nps> {
     let score = 100.0 * (p - d) as f64 / nf;
     let se = 100.0 * (variance / nf).sqrt();
     let ci = Interval::around(score, Z95 * se).clamped(-100.0, 100.0);
-    Some(Nps {
-        n: c.n(),
-        nps: score,
-        variance,
-        se,
-        ci,
-    })
+    Some(Nps { n: c.n(), nps: score, variance, se, ci })
 }
 
 /// The adjusted-Wald interval (n + 3, P and D + ¾), centred on its own NPS′
@@ -169,20 +154,10 @@ pub fn compare_nps(a: &Nps, b: &Nps) -> Option<NpsComparison> {
     }
     let diff = a.nps - b.nps;
     let z = diff / se;
-    Some(NpsComparison {
-        diff,
-        se,
-        z,
-        p_value: two_sided_p(z),
-        significant: z.abs() > Z95,
-    })
+    Some(NpsComparison { diff, se, z, p_value: two_sided_p(z), significant: z.abs() > Z95 })
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 

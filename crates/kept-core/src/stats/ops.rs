@@ -18,10 +18,7 @@ pub fn fcr_gross(one_touch: u64, resolved: u64) -> Result<Tally, StatsError> {
 pub fn fcr_net(one_touch: u64, resolved: u64, not_resolvable: u64) -> Result<Tally, StatsError> {
     let eligible = resolved
         .checked_sub(not_resolvable)
-        .ok_or(StatsError::invalid(
-            "not_resolvable",
-            "more than the resolved cases",
-        ))?;
+        .ok_or(StatsError::invalid("not_resolvable", "more than the resolved cases"))?;
     Tally::new(one_touch, eligible)
 }
 
@@ -34,21 +31,13 @@ pub fn reopen_rate(reopened: u64, solved: u64) -> Result<Tally, StatsError> {
 /// The flow identity `backlog(t1) = backlog(t0) + created + reopened − solved`
 /// over `(t0, t1]`; `Err` when more cases were solved than could have been
 /// open, which means the inputs disagree.
-pub fn backlog_end(
-    start: u64,
-    created: u64,
-    reopened: u64,
-    solved: u64,
-) -> Result<u64, StatsError> {
+pub fn backlog_end(start: u64, created: u64, reopened: u64, solved: u64) -> Result<u64, StatsError> {
     start
         .checked_add(created)
         .and_then(|x| x.checked_add(reopened))
         .ok_or(StatsError::Overflow("backlog"))?
         .checked_sub(solved)
-        .ok_or(StatsError::invalid(
-            "solved",
-            "more than the cases that were open",
-        ))
+        .ok_or(StatsError::invalid("solved", "more than the cases that were open"))
 }
 
 /// Little's law: average backlog = arrival rate × mean time in system (in
@@ -58,9 +47,7 @@ pub fn littles_law_backlog(arrival_rate: f64, mean_time_in_system: f64) -> f64 {
 }
 
 /// Which "X % within Y s" (§2.6). Every SL shown carries its variant.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum SlVariant {
     /// `(Ans≤ + Ab≤)/(Ans + Ab)`.
     F1,
@@ -114,27 +101,13 @@ impl ServiceLevelCounts {
             return Err(StatsError::invalid("answered_within", "more than answered"));
         }
         if abandoned_within > abandoned {
-            return Err(StatsError::invalid(
-                "abandoned_within",
-                "more than abandoned",
-            ));
+            return Err(StatsError::invalid("abandoned_within", "more than abandoned"));
         }
         if short_abandoned > abandoned {
-            return Err(StatsError::invalid(
-                "short_abandoned",
-                "more than abandoned",
-            ));
+            return Err(StatsError::invalid("short_abandoned", "more than abandoned"));
         }
-        answered
-            .checked_add(abandoned)
-            .ok_or(StatsError::Overflow("offered"))?;
-        Ok(Self {
-            answered,
-            abandoned,
-            answered_within,
-            abandoned_within,
-            short_abandoned,
-        })
+        answered.checked_add(abandoned).ok_or(StatsError::Overflow("offered"))?;
+        Ok(Self { answered, abandoned, answered_within, abandoned_within, short_abandoned })
     }
 
     /// The service level by `variant`.
@@ -148,32 +121,21 @@ impl ServiceLevelCounts {
             SlVariant::F5Short => (ans_in, ans + ab - self.short_abandoned),
         };
         // k ≤ n in every variant given the constructor's checks.
-        ServiceLevel {
-            variant,
-            tally: Tally::new(k, n).unwrap_or_default(),
-        }
+        ServiceLevel { variant, tally: Tally::new(k, n).unwrap_or_default() }
     }
 }
 
 /// `abandoned / offered` with offered = answered + abandoned (D-23).
 pub fn abandonment(abandoned: u64, answered: u64) -> Result<Tally, StatsError> {
-    let offered = answered
-        .checked_add(abandoned)
-        .ok_or(StatsError::Overflow("offered"))?;
+    let offered = answered.checked_add(abandoned).ok_or(StatsError::Overflow("offered"))?;
     Tally::new(abandoned, offered)
 }
 
 /// `(abandoned − short)/(offered − short)`: abandons within a few seconds
 /// (misdials, IVR hang-ups) are not counted as lost contacts.
-pub fn abandonment_short_adjusted(
-    abandoned: u64,
-    answered: u64,
-    short: u64,
-) -> Result<Tally, StatsError> {
+pub fn abandonment_short_adjusted(abandoned: u64, answered: u64, short: u64) -> Result<Tally, StatsError> {
     let all = abandonment(abandoned, answered)?;
-    let long = abandoned
-        .checked_sub(short)
-        .ok_or(StatsError::invalid("short", "more than abandoned"))?;
+    let long = abandoned.checked_sub(short).ok_or(StatsError::invalid("short", "more than abandoned"))?;
     Tally::new(long, all.n() - short)
 }
 
@@ -201,10 +163,6 @@ pub fn shrinkage_measured(unavailable_s: u64, paid_s: u64) -> Result<Option<f64>
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 
@@ -236,13 +194,7 @@ mod tests {
     #[test]
     fn an_interval_without_contacts_has_no_service_level() {
         let c = ServiceLevelCounts::new(0, 0, 0, 0, 0).unwrap();
-        for v in [
-            SlVariant::F1,
-            SlVariant::F2,
-            SlVariant::F3,
-            SlVariant::F4,
-            SlVariant::F5Short,
-        ] {
+        for v in [SlVariant::F1, SlVariant::F2, SlVariant::F3, SlVariant::F4, SlVariant::F5Short] {
             assert_eq!(c.service_level(v).rate(), None);
         }
     }
@@ -266,9 +218,6 @@ mod tests {
     #[test]
     fn more_short_abandons_than_abandons_are_refused() {
         assert!(abandonment_short_adjusted(3, 10, 4).is_err());
-        assert_eq!(
-            abandonment_short_adjusted(3, 0, 3).map(Tally::rate),
-            Ok(None)
-        );
+        assert_eq!(abandonment_short_adjusted(3, 0, 3).map(Tally::rate), Ok(None));
     }
 }

@@ -23,9 +23,7 @@ impl Quantile {
 
     /// `Err` above 1 000 000 ppm.
     pub fn from_ppm(ppm: u32) -> Result<Self, StatsError> {
-        (u128::from(ppm) <= ONE)
-            .then_some(Self(ppm))
-            .ok_or(StatsError::invalid("quantile", "must be ≤ 1 000 000 ppm"))
+        (u128::from(ppm) <= ONE).then_some(Self(ppm)).ok_or(StatsError::invalid("quantile", "must be ≤ 1 000 000 ppm"))
     }
 
     pub fn ppm(self) -> u32 {
@@ -100,10 +98,6 @@ impl From<Vec<i64>> for SortedSample {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

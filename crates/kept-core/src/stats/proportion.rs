@@ -24,17 +24,11 @@ impl Interval {
     }
 
     pub(crate) fn around(centre: f64, half: f64) -> Self {
-        Self {
-            lower: centre - half,
-            upper: centre + half,
-        }
+        Self { lower: centre - half, upper: centre + half }
     }
 
     pub(crate) fn clamped(self, lo: f64, hi: f64) -> Self {
-        Self {
-            lower: self.lower.clamp(lo, hi),
-            upper: self.upper.clamp(lo, hi),
-        }
+        Self { lower: self.lower.clamp(lo, hi), upper: self.upper.clamp(lo, hi) }
     }
 }
 
@@ -56,10 +50,7 @@ pub fn wilson_with_z(t: Tally, z: f64) -> Option<Interval> {
     let i = Interval::around(centre, half).clamped(0.0, 1.0);
     // At k = 0 (k = n) the lower (upper) bound is exactly 0 (1); rounding
     // would otherwise leave ±1 ulp, an interval that misses p̂ itself.
-    Some(Interval {
-        lower: if t.k() == 0 { 0.0 } else { i.lower },
-        upper: if t.k() == t.n() { 1.0 } else { i.upper },
-    })
+    Some(Interval { lower: if t.k() == 0 { 0.0 } else { i.lower }, upper: if t.k() == t.n() { 1.0 } else { i.upper } })
 }
 
 /// The Wald margin `Z95·sqrt(p̂(1−p̂)/n)`: only for the FPC illustration of
@@ -91,10 +82,7 @@ pub fn newcombe(a: Tally, b: Tally) -> Option<Newcombe> {
     let d = p1 - p2;
     let lower = d - ((p1 - w1.lower).powi(2) + (w2.upper - p2).powi(2)).sqrt();
     let upper = d + ((w1.upper - p1).powi(2) + (p2 - w2.lower).powi(2)).sqrt();
-    Some(Newcombe {
-        diff: d,
-        interval: Interval { lower, upper },
-    })
+    Some(Newcombe { diff: d, interval: Interval { lower, upper } })
 }
 
 /// A z statistic with its two-sided p-value.
@@ -106,10 +94,7 @@ pub struct ZTest {
 
 impl ZTest {
     pub(crate) fn from_z(z: f64) -> Self {
-        Self {
-            z,
-            p_value: two_sided_p(z),
-        }
+        Self { z, p_value: two_sided_p(z) }
     }
 }
 
@@ -130,19 +115,14 @@ pub fn two_proportion_z(a: Tally, b: Tally) -> Option<ZTest> {
 /// `n` out of a population of `N` (§1.6).
 ///
 /// `Err` if `n > N`; `None` when `N ≤ 1` (the factor is 0/0).
-pub fn finite_population_correction(
-    population: u64,
-    sample: u64,
-) -> Result<Option<f64>, StatsError> {
+pub fn finite_population_correction(population: u64, sample: u64) -> Result<Option<f64>, StatsError> {
     if sample > population {
         return Err(StatsError::invalid("sample", "larger than the population"));
     }
     if population <= 1 {
         return Ok(None);
     }
-    Ok(Some(
-        ((population - sample) as f64 / (population - 1) as f64).sqrt(),
-    ))
+    Ok(Some(((population - sample) as f64 / (population - 1) as f64).sqrt()))
 }
 
 /// The smallest `n` with `Z95·sqrt(variance/n) ≤ margin`: `⌈Z95²·Var/E²⌉`.
@@ -171,10 +151,6 @@ pub fn sample_size_for_proportion(p: f64, margin: f64) -> Result<u64, StatsError
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -56,14 +56,8 @@ impl Tally {
         let mut total = Tally::default();
         for t in parts {
             total = Tally {
-                k: total
-                    .k
-                    .checked_add(t.k)
-                    .ok_or(StatsError::Overflow("pooled k"))?,
-                n: total
-                    .n
-                    .checked_add(t.n)
-                    .ok_or(StatsError::Overflow("pooled n"))?,
+                k: total.k.checked_add(t.k).ok_or(StatsError::Overflow("pooled k"))?,
+                n: total.n.checked_add(t.n).ok_or(StatsError::Overflow("pooled n"))?,
             };
         }
         Ok(total)
@@ -84,10 +78,7 @@ impl Ratio {
             return None;
         }
         let g = gcd(num, den);
-        Some(Self {
-            num: num / g,
-            den: den / g,
-        })
+        Some(Self { num: num / g, den: den / g })
     }
 
     /// The integer `n` as a ratio.
@@ -198,10 +189,7 @@ mod tests {
 
     #[test]
     fn pooling_overflow_is_an_error() {
-        let big = Tally {
-            k: u64::MAX,
-            n: u64::MAX,
-        };
+        let big = Tally { k: u64::MAX, n: u64::MAX };
         assert!(Tally::pooled([big, big]).is_err());
     }
 
@@ -222,14 +210,8 @@ mod tests {
 
     #[test]
     fn huge_ratios_compare_without_overflow() {
-        let a = Ratio {
-            num: u128::MAX - 1,
-            den: u128::MAX,
-        };
-        let b = Ratio {
-            num: u128::MAX - 2,
-            den: u128::MAX - 1,
-        };
+        let a = Ratio { num: u128::MAX - 1, den: u128::MAX };
+        let b = Ratio { num: u128::MAX - 2, den: u128::MAX - 1 };
         assert!(a > b);
     }
 

@@ -16,9 +16,7 @@ impl CustomerRetention {
     /// `Err` when `end > start + new`: more customers than could exist
     /// without reactivations, so the counts disagree.
     pub fn new(start: u64, end: u64, new: u64) -> Result<Self, StatsError> {
-        let possible = start
-            .checked_add(new)
-            .ok_or(StatsError::Overflow("customers"))?;
+        let possible = start.checked_add(new).ok_or(StatsError::Overflow("customers"))?;
         if end > possible {
             return Err(StatsError::invalid("end", "more than start + new"));
         }
@@ -32,8 +30,7 @@ impl CustomerRetention {
 
     /// `CRR = (E − N)/S`; negative if new customers also left in the period.
     pub fn crr(&self) -> Option<f64> {
-        (self.start > 0)
-            .then(|| (i128::from(self.end) - i128::from(self.new)) as f64 / self.start as f64)
+        (self.start > 0).then(|| (i128::from(self.end) - i128::from(self.new)) as f64 / self.start as f64)
     }
 
     /// `churn = lost/S`.
@@ -53,27 +50,12 @@ pub struct RevenueRetention {
 
 impl RevenueRetention {
     /// `Err` when contraction + churn exceed the starting revenue.
-    pub fn new(
-        start_mrr: u64,
-        contraction: u64,
-        churned: u64,
-        expansion: u64,
-    ) -> Result<Self, StatsError> {
-        let lost = contraction
-            .checked_add(churned)
-            .ok_or(StatsError::Overflow("lost mrr"))?;
+    pub fn new(start_mrr: u64, contraction: u64, churned: u64, expansion: u64) -> Result<Self, StatsError> {
+        let lost = contraction.checked_add(churned).ok_or(StatsError::Overflow("lost mrr"))?;
         if lost > start_mrr {
-            return Err(StatsError::invalid(
-                "churned",
-                "contraction + churn exceed the starting MRR",
-            ));
+            return Err(StatsError::invalid("churned", "contraction + churn exceed the starting MRR"));
         }
-        Ok(Self {
-            start_mrr,
-            contraction,
-            churned,
-            expansion,
-        })
+        Ok(Self { start_mrr, contraction, churned, expansion })
     }
 
     fn kept(&self) -> u128 {
@@ -87,8 +69,7 @@ impl RevenueRetention {
 
     /// `NRR = (start − contraction − churn + expansion)/start`.
     pub fn nrr(&self) -> Option<f64> {
-        (self.start_mrr > 0)
-            .then(|| (self.kept() + u128::from(self.expansion)) as f64 / self.start_mrr as f64)
+        (self.start_mrr > 0).then(|| (self.kept() + u128::from(self.expansion)) as f64 / self.start_mrr as f64)
     }
 }
 
@@ -120,18 +101,8 @@ pub struct LogDecomposition {
 
 /// The log decomposition from `before` to `after`; `None` if any count is 0
 /// (a log of 0 has no share to attribute).
-pub fn cost_log_decomposition(
-    before: &CostSnapshot,
-    after: &CostSnapshot,
-) -> Option<LogDecomposition> {
-    let all = [
-        before.customers,
-        before.contacts,
-        before.opex,
-        after.customers,
-        after.contacts,
-        after.opex,
-    ];
+pub fn cost_log_decomposition(before: &CostSnapshot, after: &CostSnapshot) -> Option<LogDecomposition> {
+    let all = [before.customers, before.contacts, before.opex, after.customers, after.contacts, after.opex];
     if all.contains(&0) {
         return None;
     }
@@ -144,10 +115,7 @@ pub fn cost_log_decomposition(
             w(after.contacts) * w(before.customers),
             w(before.contacts) * w(after.customers),
         ),
-        cost_per_contact: ln_ratio(
-            w(after.opex) * w(before.contacts),
-            w(before.opex) * w(after.contacts),
-        ),
+        cost_per_contact: ln_ratio(w(after.opex) * w(before.contacts), w(before.opex) * w(after.contacts)),
     })
 }
 
@@ -159,10 +127,6 @@ fn ln_ratio(a: u128, b: u128) -> f64 {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 
@@ -188,16 +152,8 @@ mod tests {
 
     #[test]
     fn the_log_decomposition_sums_to_the_total() {
-        let before = CostSnapshot {
-            customers: 1000,
-            contacts: 3000,
-            opex: 6_000_000,
-        };
-        let after = CostSnapshot {
-            customers: 1100,
-            contacts: 2970,
-            opex: 6_237_000,
-        };
+        let before = CostSnapshot { customers: 1000, contacts: 3000, opex: 6_000_000 };
+        let after = CostSnapshot { customers: 1100, contacts: 2970, opex: 6_237_000 };
         let d = cost_log_decomposition(&before, &after).unwrap();
         let sum = d.customers + d.contacts_per_customer + d.cost_per_contact;
         assert!((sum - d.total).abs() < 1e-15);
@@ -207,16 +163,8 @@ mod tests {
 
     #[test]
     fn a_zero_count_has_no_decomposition() {
-        let zero = CostSnapshot {
-            customers: 0,
-            contacts: 1,
-            opex: 1,
-        };
-        let one = CostSnapshot {
-            customers: 1,
-            contacts: 1,
-            opex: 1,
-        };
+        let zero = CostSnapshot { customers: 0, contacts: 1, opex: 1 };
+        let one = CostSnapshot { customers: 1, contacts: 1, opex: 1 };
         assert_eq!(cost_log_decomposition(&zero, &one), None);
         assert_eq!(per_unit(5, 0), None);
     }

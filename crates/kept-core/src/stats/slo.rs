@@ -18,14 +18,9 @@ pub struct Attainment {
 /// Attainment over the instances determined in a period; `None` if none
 /// were (D-7). Cancelled instances are simply not counted.
 pub fn attainment(met: u64, breached: u64) -> Result<Option<Attainment>, StatsError> {
-    let n = met
-        .checked_add(breached)
-        .ok_or(StatsError::Overflow("met + breached"))?;
+    let n = met.checked_add(breached).ok_or(StatsError::Overflow("met + breached"))?;
     let tally = Tally::new(met, n)?;
-    Ok(tally
-        .rate()
-        .zip(wilson(tally))
-        .map(|(rate, ci)| Attainment { tally, rate, ci }))
+    Ok(tally.rate().zip(wilson(tally)).map(|(rate, ci)| Attainment { tally, rate, ci }))
 }
 
 /// D-27 risk status of a running promise.
@@ -66,20 +61,14 @@ pub fn breach_probability(s_target: f64, s_elapsed: f64) -> Result<Option<f64>, 
         return Err(StatsError::invalid("survival", "must be in [0, 1]"));
     }
     if s_target > s_elapsed {
-        return Err(StatsError::invalid(
-            "survival",
-            "S(target) > S(elapsed): survival cannot rise",
-        ));
+        return Err(StatsError::invalid("survival", "S(target) > S(elapsed): survival cannot rise"));
     }
     Ok((s_elapsed > 0.0).then(|| s_target / s_elapsed))
 }
 
 /// The same from uncensored counts: of the comparable instances still
 /// unfulfilled at `e`, the share still unfulfilled at the target.
-pub fn breach_probability_from_counts(
-    open_at_target: u64,
-    open_at_elapsed: u64,
-) -> Result<Option<f64>, StatsError> {
+pub fn breach_probability_from_counts(open_at_target: u64, open_at_elapsed: u64) -> Result<Option<f64>, StatsError> {
     Ok(Tally::new(open_at_target, open_at_elapsed)?.rate())
 }
 
@@ -92,10 +81,7 @@ impl SloTarget {
     pub fn new(level: Ppm) -> Result<Self, StatsError> {
         let ppm = u128::from(level.get());
         if ppm == 0 || ppm >= ONE {
-            return Err(StatsError::invalid(
-                "slo",
-                "must be strictly between 0 and 1 000 000 ppm",
-            ));
+            return Err(StatsError::invalid("slo", "must be strictly between 0 and 1 000 000 ppm"));
         }
         Ok(Self(level))
     }
@@ -118,8 +104,7 @@ impl SloTarget {
 
     /// The error budget in events, `(1 − s)·valid`, exactly.
     pub fn budget_events(self, valid: u64) -> Ratio {
-        Ratio::new(u128::from(self.budget_ppm()) * u128::from(valid), ONE)
-            .unwrap_or(Ratio::integer(0))
+        Ratio::new(u128::from(self.budget_ppm()) * u128::from(valid), ONE).unwrap_or(Ratio::integer(0))
     }
 
     /// `1 − bad/((1 − s)·valid)`; negative once the budget is overspent;
@@ -133,26 +118,17 @@ impl SloTarget {
     /// Burn rate `(bad/valid)/(1 − s)` as an exact ratio; `None` without events.
     pub fn burn_rate(self, bad_of_valid: Tally) -> Option<Ratio> {
         let num = u128::from(bad_of_valid.k()) * ONE;
-        Ratio::new(
-            num,
-            u128::from(bad_of_valid.n()) * u128::from(self.budget_ppm()),
-        )
+        Ratio::new(num, u128::from(bad_of_valid.n()) * u128::from(self.budget_ppm()))
     }
 }
 
 /// Time to exhaust the budget at a constant burn, `P / burn`, in seconds;
 /// `None` at burn 0 (never).
 pub fn time_to_exhaustion(period_s: u64, burn: Ratio) -> Option<f64> {
-    Ratio::integer(u128::from(period_s))
-        .checked_mul(burn.recip()?)
-        .map(Ratio::to_f64)
+    Ratio::integer(u128::from(period_s)).checked_mul(burn.recip()?).map(Ratio::to_f64)
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 

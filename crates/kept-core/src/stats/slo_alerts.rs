@@ -10,9 +10,7 @@ use super::{Ppm, Ratio, Tally};
 const HOUR: u64 = 3600;
 
 /// Who gets woken.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Severity {
     Ticket,
     Page,
@@ -32,12 +30,7 @@ pub struct AlertWindow {
 
 impl AlertWindow {
     const fn row(severity: Severity, long_s: u64, budget_ppm: u64) -> Self {
-        Self {
-            severity,
-            long_s,
-            short_s: long_s / 12,
-            budget_consumed: Ppm::new(budget_ppm),
-        }
+        Self { severity, long_s, short_s: long_s / 12, budget_consumed: Ppm::new(budget_ppm) }
     }
 
     /// Google SRE Workbook Table 5-8: page 1 h/2 %, page 6 h/5 %, ticket 3 d/10 %.
@@ -63,10 +56,7 @@ impl AlertWindow {
 
 /// `b·P/W` exactly; `None` for an empty window.
 pub fn burn_threshold(budget_consumed: Ppm, period_s: u64, window_s: u64) -> Option<Ratio> {
-    Ratio::new(
-        u128::from(budget_consumed.get()) * u128::from(period_s),
-        1_000_000 * u128::from(window_s),
-    )
+    Ratio::new(u128::from(budget_consumed.get()) * u128::from(period_s), 1_000_000 * u128::from(window_s))
 }
 
 /// The budget share consumed when a window fires at threshold `th`: `th·W/P`.
@@ -76,24 +66,15 @@ pub fn budget_consumed_at(threshold: Ratio, window_s: u64, period_s: u64) -> Opt
 
 /// Time in seconds until a window of `window_s` fires at threshold `th`
 /// under a constant error ratio `e`: `((1 − s)/e)·W·th`; `None` at `e = 0`.
-pub fn detection_time(
-    slo: SloTarget,
-    error_ratio: Ppm,
-    window_s: u64,
-    threshold: Ratio,
-) -> Option<f64> {
+pub fn detection_time(slo: SloTarget, error_ratio: Ppm, window_s: u64, threshold: Ratio) -> Option<f64> {
     let budget_over_e = Ratio::new(u128::from(slo.budget_ppm()), u128::from(error_ratio.get()))?;
-    budget_over_e
-        .checked_mul(Ratio::integer(u128::from(window_s)))?
-        .checked_mul(threshold)
-        .map(Ratio::to_f64)
+    budget_over_e.checked_mul(Ratio::integer(u128::from(window_s)))?.checked_mul(threshold).map(Ratio::to_f64)
 }
 
 /// Whether the burn over `bad_of_valid` strictly exceeds `threshold`.
 /// No events, no burn: an empty window never fires.
 pub fn burn_exceeds(slo: SloTarget, bad_of_valid: Tally, threshold: Ratio) -> bool {
-    slo.burn_rate(bad_of_valid)
-        .is_some_and(|burn| burn > threshold)
+    slo.burn_rate(bad_of_valid).is_some_and(|burn| burn > threshold)
 }
 
 /// The rows that fire: `burn(long) > th AND burn(short) > th`, each row on
@@ -116,19 +97,13 @@ pub fn evaluate_alerts(
                 return false;
             };
             let long = counts(row.long_s);
-            long.n() >= min_valid_long
-                && burn_exceeds(slo, long, th)
-                && burn_exceeds(slo, counts(row.short_s), th)
+            long.n() >= min_valid_long && burn_exceeds(slo, long, th) && burn_exceeds(slo, counts(row.short_s), th)
         })
         .copied()
         .collect()
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 
@@ -155,11 +130,7 @@ mod tests {
     #[test]
     fn both_windows_must_burn_for_a_row_to_fire() {
         let fired = evaluate_alerts(slo(), P30, &AlertWindow::GOOGLE, 10, |w| {
-            if w == HOUR {
-                Tally::new(150, 10_000).unwrap()
-            } else {
-                Tally::new(0, 800).unwrap()
-            }
+            if w == HOUR { Tally::new(150, 10_000).unwrap() } else { Tally::new(0, 800).unwrap() }
         });
         assert!(fired.is_empty());
     }
@@ -168,10 +139,7 @@ mod tests {
     fn the_volume_guard_silences_tiny_windows() {
         let all_bad = |_| Tally::new(5, 5).unwrap();
         assert!(evaluate_alerts(slo(), P30, &AlertWindow::GOOGLE, 10, all_bad).is_empty());
-        assert_eq!(
-            evaluate_alerts(slo(), P30, &AlertWindow::GOOGLE, 5, all_bad).len(),
-            3
-        );
+        assert_eq!(evaluate_alerts(slo(), P30, &AlertWindow::GOOGLE, 5, all_bad).len(), 3);
     }
 
     #[test]

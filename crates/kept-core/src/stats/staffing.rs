@@ -26,11 +26,7 @@ impl Queue {
             return Err(StatsError::invalid("interval_s", "must be > 0"));
         }
         let (c, l) = (contacts as f64, interval_s as f64);
-        Ok(Self {
-            arrival_rate: c / l,
-            aht_s,
-            traffic: c * aht_s / l,
-        })
+        Ok(Self { arrival_rate: c / l, aht_s, traffic: c * aht_s / l })
     }
 
     /// λ, contacts per second.
@@ -61,11 +57,7 @@ fn next_b(b: f64, k: u32, a: f64) -> f64 {
 }
 
 fn non_negative(field: &'static str, x: f64) -> Result<f64, StatsError> {
-    if x.is_finite() && x >= 0.0 {
-        Ok(x)
-    } else {
-        Err(StatsError::invalid(field, "must be finite and ≥ 0"))
-    }
+    if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(StatsError::invalid(field, "must be finite and ≥ 0")) }
 }
 
 /// Erlang C, P(W>0) = `N·B/(N − A(1 − B))`, and 1 when `N ≤ A` (§4.2).
@@ -79,11 +71,7 @@ pub fn erlang_c(agents: u32, traffic: f64) -> Result<f64, StatsError> {
 
 fn c_from_b(agents: u32, a: f64, b: f64) -> f64 {
     let n = f64::from(agents);
-    if n <= a {
-        1.0
-    } else {
-        n * b / (n - a * (1.0 - b))
-    }
+    if n <= a { 1.0 } else { n * b / (n - a * (1.0 - b)) }
 }
 
 /// Erlang C figures for one agent count and one answer threshold.
@@ -169,19 +157,14 @@ pub fn required_agents(q: &Queue, target: &StaffingTarget) -> Result<ErlangC, St
     if target.service_level > Ppm::ONE {
         return Err(StatsError::invalid("service_level", "must be ≤ 100 %"));
     }
-    if target
-        .max_asa_s
-        .is_some_and(|a| !(a.is_finite() && a >= 0.0))
-    {
+    if target.max_asa_s.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
         return Err(StatsError::invalid("max_asa_s", "must be finite and ≥ 0"));
     }
-    let first = u32::try_from((q.traffic.floor() as u64).saturating_add(1))
-        .map_err(|_| StatsError::Overflow("agents"))?;
+    let first =
+        u32::try_from((q.traffic.floor() as u64).saturating_add(1)).map_err(|_| StatsError::Overflow("agents"))?;
     // SL rises towards 1 with N; far beyond A + 10√A + 1000 nothing changes
     // in f64, so a target still unmet there is unreachable (e.g. ASA ≤ 0).
-    let max_agents = first
-        .saturating_add((10.0 * q.traffic.sqrt()) as u32)
-        .saturating_add(1000);
+    let max_agents = first.saturating_add((10.0 * q.traffic.sqrt()) as u32).saturating_add(1000);
     let mut b = erlang_b(first, q.traffic)?;
     for agents in first..=max_agents {
         if agents > first {
@@ -203,15 +186,10 @@ pub fn scheduled_staff(agents: u32, shrinkage: Ppm) -> Result<u64, StatsError> {
         .filter(|&a| a > 0)
         .ok_or(StatsError::invalid("shrinkage", "must be < 100 %"))?;
     let n = u128::from(agents) * 1_000_000;
-    u64::try_from(n.div_ceil(u128::from(available)))
-        .map_err(|_| StatsError::Overflow("scheduled staff"))
+    u64::try_from(n.div_ceil(u128::from(available))).map_err(|_| StatsError::Overflow("scheduled staff"))
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -240,10 +218,7 @@ mod tests {
     fn traffic_at_or_above_the_agents_waits_for_sure_and_is_refused_as_a_report() {
         assert_eq!(erlang_c(10, 10.0), Ok(1.0));
         assert_eq!(erlang_c(3, 7.5), Ok(1.0));
-        assert_eq!(
-            ErlangC::compute(&e1(), 10, 20.0),
-            Err(StatsError::Unstable { agents: 10 })
-        );
+        assert_eq!(ErlangC::compute(&e1(), 10, 20.0), Err(StatsError::Unstable { agents: 10 }));
     }
 
     #[test]
@@ -260,19 +235,9 @@ mod tests {
             max_asa_s: None,
             max_occupancy: Some(Ppm::ZERO),
         };
-        assert!(matches!(
-            required_agents(&e1(), &t),
-            Err(StatsError::TargetUnreachable { .. })
-        ));
-        let negative = StaffingTarget {
-            max_asa_s: Some(-1.0),
-            max_occupancy: None,
-            ..t
-        };
-        assert!(matches!(
-            required_agents(&e1(), &negative),
-            Err(StatsError::Invalid { .. })
-        ));
+        assert!(matches!(required_agents(&e1(), &t), Err(StatsError::TargetUnreachable { .. })));
+        let negative = StaffingTarget { max_asa_s: Some(-1.0), max_occupancy: None, ..t };
+        assert!(matches!(required_agents(&e1(), &negative), Err(StatsError::Invalid { .. })));
     }
 
     #[test]

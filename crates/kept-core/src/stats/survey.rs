@@ -18,10 +18,7 @@ pub struct CsatScore(u8);
 
 impl CsatScore {
     pub fn new(v: u8) -> Result<Self, StatsError> {
-        (1..=5)
-            .contains(&v)
-            .then_some(Self(v))
-            .ok_or(StatsError::invalid("csat_score", "must be 1..=5"))
+        (1..=5).contains(&v).then_some(Self(v)).ok_or(StatsError::invalid("csat_score", "must be 1..=5"))
     }
     pub fn get(self) -> u8 {
         self.0
@@ -35,10 +32,7 @@ pub struct CesScore(u8);
 
 impl CesScore {
     pub fn new(v: u8) -> Result<Self, StatsError> {
-        (1..=7)
-            .contains(&v)
-            .then_some(Self(v))
-            .ok_or(StatsError::invalid("ces_score", "must be 1..=7"))
+        (1..=7).contains(&v).then_some(Self(v)).ok_or(StatsError::invalid("ces_score", "must be 1..=7"))
     }
     pub fn get(self) -> u8 {
         self.0
@@ -84,18 +78,12 @@ fn checked_total(counts: &[u64]) -> Result<u64, StatsError> {
         .iter()
         .try_fold(0u64, |acc, &c| acc.checked_add(c))
         .filter(|&n| n <= MAX_RESPONSES)
-        .ok_or(StatsError::invalid(
-            "counts",
-            "more responses than any survey can have",
-        ))
+        .ok_or(StatsError::invalid("counts", "more responses than any survey can have"))
 }
 
 fn bump(counts: &mut [u64], i: usize) -> Result<(), StatsError> {
     if checked_total(counts)? >= MAX_RESPONSES {
-        return Err(StatsError::invalid(
-            "counts",
-            "more responses than any survey can have",
-        ));
+        return Err(StatsError::invalid("counts", "more responses than any survey can have"));
     }
     if let Some(c) = counts.get_mut(i) {
         *c += 1;
@@ -139,17 +127,9 @@ pub(crate) fn mean_estimate(counts: &[u64]) -> Option<MeanEstimate> {
         let var = (n * s2 - s1 * s1) as f64 / (n * (n - 1)) as f64;
         let sd = var.sqrt();
         let se = sd / (n as f64).sqrt();
-        Spread {
-            sd,
-            se,
-            ci: Interval::around(mean, Z95 * se),
-        }
+        Spread { sd, se, ci: Interval::around(mean, Z95 * se) }
     });
-    Some(MeanEstimate {
-        n: n as u64,
-        mean,
-        spread,
-    })
+    Some(MeanEstimate { n: n as u64, mean, spread })
 }
 
 /// CSAT (§1.1): top-2 share with its Wilson interval, mean and bottom-2.
@@ -240,10 +220,6 @@ pub fn mean_of_rates(parts: &[Tally]) -> Option<f64> {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 

@@ -11,19 +11,7 @@ const ONE: u64 = 1_000_000;
 ///
 /// Integers because `1 − 0.999` is not 0.001 in f64, and a target must be
 /// met or missed by the counts, not by rounding.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ppm(u64);
 
 impl Ppm {
@@ -41,9 +29,7 @@ impl Ppm {
 
     /// Basis points (1 bp = 100 ppm); `Err` on overflow.
     pub fn from_basis_points(bp: u64) -> Result<Self, StatsError> {
-        bp.checked_mul(100)
-            .map(Self)
-            .ok_or(StatsError::Overflow("basis points"))
+        bp.checked_mul(100).map(Self).ok_or(StatsError::Overflow("basis points"))
     }
 
     /// Parses a percentage written in decimal, such as `"99.9"` or `"85"`,
@@ -53,20 +39,12 @@ impl Ppm {
         let bad = || StatsError::invalid("percent", "expected digits with at most 4 decimals");
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty()
-            || !digits(int)
-            || !digits(frac)
-            || frac.len() > 4
-            || (s.contains('.') && frac.is_empty())
-        {
+        if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > 4 || (s.contains('.') && frac.is_empty()) {
             return Err(bad());
         }
         let int: u64 = int.parse().map_err(|_| bad())?;
         let frac_ppm: u64 = format!("{frac:0<4}").parse().map_err(|_| bad())?;
-        int.checked_mul(10_000)
-            .and_then(|p| p.checked_add(frac_ppm))
-            .map(Self)
-            .ok_or(StatsError::Overflow("percent"))
+        int.checked_mul(10_000).and_then(|p| p.checked_add(frac_ppm)).map(Self).ok_or(StatsError::Overflow("percent"))
     }
 
     /// As a fraction of one; for display and float maths only.
@@ -134,12 +112,8 @@ impl RagRule {
             return false;
         }
         match self.direction {
-            Direction::HigherIsBetter => {
-                ci.upper < Ppm(self.target.0.saturating_sub(self.tolerance.0)).as_fraction()
-            }
-            Direction::LowerIsBetter => {
-                ci.lower > Ppm(self.target.0.saturating_add(self.tolerance.0)).as_fraction()
-            }
+            Direction::HigherIsBetter => ci.upper < Ppm(self.target.0.saturating_sub(self.tolerance.0)).as_fraction(),
+            Direction::LowerIsBetter => ci.lower > Ppm(self.target.0.saturating_add(self.tolerance.0)).as_fraction(),
         }
     }
 }
@@ -171,17 +145,11 @@ impl BalancedScorecard {
     pub fn new(kpis: Vec<Kpi>) -> Result<Self, StatsError> {
         let total: u128 = kpis.iter().map(|k| u128::from(k.weight.0)).sum();
         if total != u128::from(ONE) {
-            return Err(StatsError::invalid(
-                "weight",
-                "weights must sum to exactly 1 000 000 ppm",
-            ));
+            return Err(StatsError::invalid("weight", "weights must sum to exactly 1 000 000 ppm"));
         }
         for k in &kpis {
             if !(k.actual.is_finite() && k.worst.is_finite() && k.best.is_finite()) {
-                return Err(StatsError::invalid(
-                    "kpi",
-                    "actual, worst and best must be finite",
-                ));
+                return Err(StatsError::invalid("kpi", "actual, worst and best must be finite"));
             }
             if k.worst == k.best {
                 return Err(StatsError::invalid("kpi", "worst and best must differ"));
@@ -196,28 +164,16 @@ impl BalancedScorecard {
 
     /// `Σ wᵢ·scoreᵢ`.
     pub fn balanced(&self) -> f64 {
-        self.0
-            .iter()
-            .map(|k| k.weight.as_fraction() * k.score())
-            .sum()
+        self.0.iter().map(|k| k.weight.as_fraction() * k.score()).sum()
     }
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 
     fn rule(direction: Direction) -> RagRule {
-        RagRule {
-            target: Ppm(850_000),
-            tolerance: Ppm(30_000),
-            direction,
-            min_sample: 30,
-        }
+        RagRule { target: Ppm(850_000), tolerance: Ppm(30_000), direction, min_sample: 30 }
     }
 
     #[test]
@@ -242,14 +198,8 @@ mod tests {
 
     #[test]
     fn exactly_on_the_target_is_green_and_exactly_on_the_amber_line_is_amber() {
-        assert_eq!(
-            rule(Direction::HigherIsBetter).classify(85, 100),
-            Rag::Green
-        );
-        assert_eq!(
-            rule(Direction::HigherIsBetter).classify(82, 100),
-            Rag::Amber
-        );
+        assert_eq!(rule(Direction::HigherIsBetter).classify(85, 100), Rag::Green);
+        assert_eq!(rule(Direction::HigherIsBetter).classify(82, 100), Rag::Amber);
         assert_eq!(rule(Direction::LowerIsBetter).classify(85, 100), Rag::Green);
         assert_eq!(rule(Direction::LowerIsBetter).classify(88, 100), Rag::Amber);
         assert_eq!(rule(Direction::LowerIsBetter).classify(881, 1000), Rag::Red);
@@ -265,11 +215,7 @@ mod tests {
 
     #[test]
     fn a_tolerance_bigger_than_the_target_does_not_underflow() {
-        let r = RagRule {
-            target: Ppm(10_000),
-            tolerance: Ppm(50_000),
-            ..rule(Direction::HigherIsBetter)
-        };
+        let r = RagRule { target: Ppm(10_000), tolerance: Ppm(50_000), ..rule(Direction::HigherIsBetter) };
         assert_eq!(r.classify(0, 100), Rag::Amber);
     }
 
@@ -285,30 +231,16 @@ mod tests {
 
     #[test]
     fn scorecard_weights_must_sum_to_exactly_one() {
-        let k = |w| Kpi {
-            actual: 1.0,
-            worst: 0.0,
-            best: 2.0,
-            weight: Ppm(w),
-        };
+        let k = |w| Kpi { actual: 1.0, worst: 0.0, best: 2.0, weight: Ppm(w) };
         assert!(BalancedScorecard::new(vec![k(500_000), k(499_999)]).is_err());
         assert!(BalancedScorecard::new(vec![k(500_000), k(500_000)]).is_ok());
-        let flat = Kpi {
-            worst: 1.0,
-            best: 1.0,
-            ..k(1_000_000)
-        };
+        let flat = Kpi { worst: 1.0, best: 1.0, ..k(1_000_000) };
         assert!(BalancedScorecard::new(vec![flat]).is_err());
     }
 
     #[test]
     fn kpi_scores_are_clamped_and_work_for_lower_is_better() {
-        let cost = |actual| Kpi {
-            actual,
-            worst: 35.0,
-            best: 12.0,
-            weight: Ppm::ONE,
-        };
+        let cost = |actual| Kpi { actual, worst: 35.0, best: 12.0, weight: Ppm::ONE };
         assert_eq!(cost(40.0).score(), 0.0);
         assert_eq!(cost(10.0).score(), 1.0);
         assert!((cost(23.5).score() - 0.5).abs() < 1e-15);

@@ -90,14 +90,21 @@ pub struct SearchQuery {
 fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
     let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
-    let key = key.ok_or_else(|| ApiError::bad_request("invalid_header", "Idempotency-Key", "must be 1 to 255 visible ASCII characters"))?;
+    let key = key.ok_or_else(|| {
+        ApiError::bad_request("invalid_header", "Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+    })?;
     Ok(Some(IdempotencyKey { key: key.to_owned(), fingerprint: digest(&String::from_utf8_lossy(body)) }))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CreateCaseRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first case")),
     responses((status = 201, body = CaseResponse), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn create_case(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: ApiJsonRaw<CreateCaseRequest>) -> ApiResult<Response> {
+pub async fn create_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: ApiJsonRaw<CreateCaseRequest>,
+) -> ApiResult<Response> {
     let key = idempotency_key(&headers, &body.raw)?;
     let req = body.value;
     let new = NewCase {
@@ -114,7 +121,8 @@ pub async fn create_case(State(state): State<AppState>, caller: Caller, headers:
     };
     let (detail, created) = state.store.create_case(&caller.principal, new, state.now(), key).await?;
     let id = detail.case.id;
-    let mut response = (StatusCode::CREATED, Json(CaseResponse::new(detail, caller.principal.is_staff()))).into_response();
+    let mut response =
+        (StatusCode::CREATED, Json(CaseResponse::new(detail, caller.principal.is_staff()))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/cases/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -126,13 +134,26 @@ pub async fn create_case(State(state): State<AppState>, caller: Caller, headers:
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
     responses((status = 200, body = CaseList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn list_cases(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<CaseQuery>) -> ApiResult<Json<CaseList>> {
+pub async fn list_cases(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Json<CaseList>> {
     let filter = q.filter(&caller.principal)?;
     let sort = CaseSort::parse(q.sort.as_deref().unwrap_or("-updated_at")).map_err(|e| bad_query(e.into()))?;
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty()).map(|c| Cursor::decode(c, sort)).transpose().map_err(|e| bad_query(e.into()))?;
+    let cursor = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| Cursor::decode(c, sort))
+        .transpose()
+        .map_err(|e| bad_query(e.into()))?;
     let page = state.store.list_cases(&caller.principal, &filter, sort, cursor, q.limit.unwrap_or(50)).await?;
     let staff = caller.principal.is_staff();
-    Ok(Json(CaseList { cases: page.cases.into_iter().map(|d| CaseResponse::new(d, staff)).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(CaseList {
+        cases: page.cases.into_iter().map(|d| CaseResponse::new(d, staff)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Malformed query parameters are a 400, whatever the domain calls them.
@@ -143,14 +164,23 @@ fn bad_query(mut e: ApiError) -> ApiError {
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = CaseResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_case(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CaseResponse>> {
+pub async fn get_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CaseResponse>> {
     let detail = state.store.get_case(&caller.principal, CaseId(id)).await?;
     Ok(Json(CaseResponse::new(detail, caller.principal.is_staff())))
 }
 
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)), request_body = UpdateCaseRequest,
     responses((status = 200, body = CaseResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_case(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<UpdateCaseRequest>) -> ApiResult<Json<CaseResponse>> {
+pub async fn update_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<UpdateCaseRequest>,
+) -> ApiResult<Json<CaseResponse>> {
     let patch = RawPatch {
         subject: req.subject.as_deref(),
         status: req.status.as_deref(),
@@ -167,14 +197,23 @@ pub async fn update_case(State(state): State<AppState>, caller: Caller, ApiPath(
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/messages", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = MessageList), (status = 404, body = ErrorBody)))]
-pub async fn list_messages(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<MessageList>> {
+pub async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<MessageList>> {
     let messages = state.store.case_messages(&caller.principal, CaseId(id)).await?;
     Ok(Json(MessageList { messages: messages.into_iter().map(Into::into).collect() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "cases", params(("id" = i64, Path)), request_body = CreateMessageRequest,
     responses((status = 201, body = MessageCreated), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_message(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<CreateMessageRequest>) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
+pub async fn add_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<CreateMessageRequest>,
+) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
     let new = NewMessage {
         body: MessageBody::parse("body", &req.body)?,
         public: req.public.unwrap_or(true),
@@ -182,19 +221,35 @@ pub async fn add_message(State(state): State<AppState>, caller: Caller, ApiPath(
     };
     let out = state.store.add_message(&caller.principal, CaseId(id), new, state.now()).await?;
     let staff = caller.principal.is_staff();
-    Ok((StatusCode::CREATED, Json(MessageCreated { message: out.message.into(), case: CaseResponse::new(out.case, staff), follow_up: out.follow_up })))
+    Ok((
+        StatusCode::CREATED,
+        Json(MessageCreated {
+            message: out.message.into(),
+            case: CaseResponse::new(out.case, staff),
+            follow_up: out.follow_up,
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = EventList), (status = 404, body = ErrorBody)))]
-pub async fn list_events(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<EventList>> {
+pub async fn list_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<EventList>> {
     let events = state.store.case_events(&caller.principal, CaseId(id)).await?;
     Ok(Json(EventList { events: events.into_iter().map(Into::into).collect(), next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/internal-requests", tag = "cases", params(("id" = i64, Path)), request_body = CreateInternalRequest,
     responses((status = 201, body = CaseResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn open_internal_request(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<CreateInternalRequest>) -> ApiResult<(StatusCode, Json<CaseResponse>)> {
+pub async fn open_internal_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<CreateInternalRequest>,
+) -> ApiResult<(StatusCode, Json<CaseResponse>)> {
     let request = NewInternalRequest {
         team_id: TeamId(req.team_id),
         subject: Subject::parse("subject", &req.subject)?,
@@ -207,8 +262,16 @@ pub async fn open_internal_request(State(state): State<AppState>, caller: Caller
 
 #[utoipa::path(get, path = "/api/v1/search/cases", tag = "cases", params(SearchQuery),
     responses((status = 200, body = CaseList), (status = 400, body = ErrorBody)))]
-pub async fn search_cases(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SearchQuery>) -> ApiResult<Json<CaseList>> {
-    let found = state.store.search_cases(&caller.principal, &q.q, q.limit.unwrap_or(50)).await.map_err(|e| bad_query(e.into()))?;
+pub async fn search_cases(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<CaseList>> {
+    let found = state
+        .store
+        .search_cases(&caller.principal, &q.q, q.limit.unwrap_or(50))
+        .await
+        .map_err(|e| bad_query(e.into()))?;
     let staff = caller.principal.is_staff();
     Ok(Json(CaseList { cases: found.into_iter().map(|d| CaseResponse::new(d, staff)).collect(), next_cursor: None }))
 }

@@ -7,9 +7,9 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use kept_core::people::User;
 use kept_core::permissions::Principal;
 use serde::de::DeserializeOwned;
@@ -98,16 +98,87 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let Some(header) = header else {
-            return Err(ApiError::unauthenticated("unauthenticated", "send an API token: Authorization: Bearer <token>"));
+            return Err(ApiError::unauthenticated(
+                "unauthenticated",
+                "send an API token: Authorization: Bearer <token>",
+            ));
         };
         let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(ApiError::unauthenticated("unauthenticated", "the Authorization header must be 'Bearer <token>'"));
+            return Err(ApiError::unauthenticated(
+                "unauthenticated",
+                "the Authorization header must be 'Bearer <token>'",
+            ));
         };
         match state.store.token_user(&digest(token), state.now()).await? {
             Some((user, principal)) => Ok(Caller { user, principal }),
-            None => Err(ApiError::unauthenticated("invalid_token", "the API token is unknown, revoked or its owner deactivated")),
+            None => Err(ApiError::unauthenticated(
+                "invalid_token",
+                "the API token is unknown, revoked or its owner deactivated",
+            )),
         }
+    }
+}
+
+/// A JSON body together with its raw bytes (for request fingerprints).
+pub struct ApiJsonRaw<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonRaw<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        require_json(&req)?;
+        let raw = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        Ok(Self { value: parse_json(&raw)?, raw })
+    }
+}
+
+fn require_json(req: &Request) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ))
+    }
+}
+
+/// A path parameter; a malformed one is a 400 naming the parameter.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request("invalid_path", "", e.body_text())),
+        }
+    }
+}
+
+/// The client's address, for rate limits: the peer address of the TCP
+/// connection ("unknown" in in-process tests). Proxies' forwarding headers
+/// are not trusted, since anyone can send them.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".to_owned())))
     }
 }
 
@@ -158,62 +229,5 @@ mod tests {
         let e = parse_query::<Q>("limit=many").unwrap_err();
         assert_eq!((e.status.as_u16(), e.code.as_ref(), e.field.as_deref()), (400, "invalid_query", Some("limit")));
         assert!(parse_query::<Q>("limit=5").unwrap().limit == Some(5));
-    }
-}
-
-/// A JSON body together with its raw bytes (for request fingerprints).
-pub struct ApiJsonRaw<T> {
-    pub value: T,
-    pub raw: Bytes,
-}
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonRaw<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        require_json(&req)?;
-        let raw = Bytes::from_request(req, state).await.map_err(body_rejection)?;
-        Ok(Self { value: parse_json(&raw)?, raw })
-    }
-}
-
-fn require_json(req: &Request) -> Result<(), ApiError> {
-    let is_json = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
-    if is_json {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"))
-    }
-}
-
-/// A path parameter; a malformed one is a 400 naming the parameter.
-pub struct ApiPath<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
-            Err(e) => Err(ApiError::bad_request("invalid_path", "", e.body_text())),
-        }
-    }
-}
-
-/// The client's address, for rate limits: the peer address of the TCP
-/// connection ("unknown" in in-process tests). Proxies' forwarding headers
-/// are not trusted, since anyone can send them.
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".to_owned())))
     }
 }

@@ -18,7 +18,12 @@ pub fn opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Result<T, FieldError>) 
 
 /// A comma-separated list (`status=open,pending`); empty items are ignored.
 pub fn list<T>(raw: Option<&str>, parse: impl Fn(&str) -> Result<T, FieldError>) -> Result<Vec<T>, ApiError> {
-    raw.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| parse(s).map_err(ApiError::from)).collect()
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(ApiError::from))
+        .collect()
 }
 
 /// An RFC 3339 instant with an offset (`2024-06-03T09:00:00Z`, `…-04:00`).
@@ -78,8 +83,13 @@ impl CaseQuery {
             priorities: list(self.priority.as_deref(), |s| Priority::parse("priority", s))?,
             channel: opt(self.channel.as_deref().filter(|c| !c.is_empty()), |s| Channel::parse("channel", s))?,
             tag: opt(self.tag.as_deref().filter(|t| !t.is_empty()), |s| Slug::parse("tag", s))?,
-            created_after: opt(self.created_after.as_deref().filter(|t| !t.is_empty()), |s| instant("created_after", s))?,
-            created_before: opt(self.created_before.as_deref().filter(|t| !t.is_empty()), |s| instant("created_before", s))?,
+            created_after: opt(self.created_after.as_deref().filter(|t| !t.is_empty()), |s| {
+                instant("created_after", s)
+            })?,
+            created_before: opt(self.created_before.as_deref().filter(|t| !t.is_empty()), |s| {
+                instant("created_before", s)
+            })?,
+            parent_case_id: None,
         })
     }
 }

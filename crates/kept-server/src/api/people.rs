@@ -90,13 +90,19 @@ pub struct LoginTokenRequest {
 async fn password_hash(raw: Option<&str>) -> ApiResult<Option<String>> {
     let Some(raw) = raw else { return Ok(None) };
     let password = Password::parse("password", raw)?;
-    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose())).await.map_err(|e| ApiError::internal(&e))??;
+    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose()))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(Some(hash))
 }
 
 fn cursor(raw: Option<&str>) -> ApiResult<Option<UserId>> {
     raw.filter(|c| !c.is_empty())
-        .map(|c| c.parse().map(UserId).map_err(|_| ApiError::bad_request("invalid_cursor", "cursor", "is not a cursor from a previous page")))
+        .map(|c| {
+            c.parse()
+                .map(UserId)
+                .map_err(|_| ApiError::bad_request("invalid_cursor", "cursor", "is not a cursor from a previous page"))
+        })
         .transpose()
 }
 
@@ -119,21 +125,37 @@ async fn list_people(state: &AppState, by: &Principal, q: PeopleQuery, staff: bo
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", params(PeopleQuery), responses((status = 200, body = UserList), (status = 404, body = ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PeopleQuery>) -> ApiResult<Json<UserList>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+) -> ApiResult<Json<UserList>> {
     Ok(Json(list_people(&state, &caller.principal, q, true).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "people", params(PeopleQuery), responses((status = 200, body = UserList), (status = 404, body = ErrorBody)))]
-pub async fn list_contacts(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PeopleQuery>) -> ApiResult<Json<UserList>> {
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+) -> ApiResult<Json<UserList>> {
     Ok(Json(list_people(&state, &caller.principal, q, false).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = CreateUserRequest,
     responses((status = 201, body = UserResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_user(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateUserRequest>) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserResponse>)> {
     let role = Role::parse("role", &req.role)?;
     if !role.is_staff() {
-        return Err(ApiError::from(kept_core::FieldError::new("invalid_value", "role", "must be admin, manager or agent; contacts are created under /contacts")));
+        return Err(ApiError::from(kept_core::FieldError::new(
+            "invalid_value",
+            "role",
+            "must be admin, manager or agent; contacts are created under /contacts",
+        )));
     }
     let new = NewUser {
         email: Email::parse("email", &req.email)?,
@@ -148,7 +170,11 @@ pub async fn create_user(State(state): State<AppState>, caller: Caller, ApiJson(
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "people", request_body = CreateContactRequest,
     responses((status = 201, body = UserResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_contact(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateContactRequest>) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+pub async fn create_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateContactRequest>,
+) -> ApiResult<(StatusCode, Json<UserResponse>)> {
     let new = NewUser {
         email: Email::parse("email", &req.email)?,
         name: Name::parse("name", &req.name)?,
@@ -169,23 +195,39 @@ async fn get_person(state: &AppState, by: &Principal, id: i64, contact: bool) ->
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserResponse>> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<UserResponse>> {
     Ok(Json(get_person(&state, &caller.principal, id, false).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "people", params(("id" = i64, Path)), responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_contact(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserResponse>> {
+pub async fn get_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<UserResponse>> {
     Ok(Json(get_person(&state, &caller.principal, id, true).await?.into()))
 }
 
-async fn update_person(state: &AppState, by: &Principal, id: i64, req: UpdatePersonRequest, contact: bool) -> ApiResult<UserResponse> {
+async fn update_person(
+    state: &AppState,
+    by: &Principal,
+    id: i64,
+    req: UpdatePersonRequest,
+    contact: bool,
+) -> ApiResult<UserResponse> {
     get_person(state, by, id, contact).await?;
     let role = super::parse::opt(req.role.as_deref(), |s| Role::parse("role", s))?;
     if contact && role.is_some() {
         return Err(kept_core::FieldError::new("not_allowed", "role", "a contact's role is contact").into());
     }
     if !contact && (req.account_id.is_some() || role == Some(Role::Contact)) {
-        return Err(kept_core::FieldError::new("not_allowed", "account_id", "staff users do not belong to an account").into());
+        return Err(
+            kept_core::FieldError::new("not_allowed", "account_id", "staff users do not belong to an account").into()
+        );
     }
     let patch = UserPatch {
         email: super::parse::opt(req.email.as_deref(), |s| Email::parse("email", s))?,
@@ -200,13 +242,23 @@ async fn update_person(state: &AppState, by: &Principal, id: i64, req: UpdatePer
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
     responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<UpdatePersonRequest>) -> ApiResult<Json<UserResponse>> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<UpdatePersonRequest>,
+) -> ApiResult<Json<UserResponse>> {
     Ok(Json(update_person(&state, &caller.principal, id, req, false).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
     responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_contact(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<UpdatePersonRequest>) -> ApiResult<Json<UserResponse>> {
+pub async fn update_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<UpdatePersonRequest>,
+) -> ApiResult<Json<UserResponse>> {
     Ok(Json(update_person(&state, &caller.principal, id, req, true).await?))
 }
 
@@ -242,14 +294,22 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
     responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody)))]
-pub async fn create_token(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateTokenRequest>) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
     let owner = req.user_id.map_or(caller.user.id, UserId);
     Ok((StatusCode::CREATED, Json(issue_token(&state, &caller.principal, owner, &req.name).await?)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 200, body = TokenResponse), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TokenResponse>> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TokenResponse>> {
     Ok(Json(state.store.revoke_api_token(&caller.principal, TokenId(id), state.now()).await?.into()))
 }
 
@@ -257,13 +317,19 @@ pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath
 /// start from a person's credentials). Rate-limited like the login page.
 #[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "tokens", request_body = LoginTokenRequest, security(()),
     responses((status = 201, body = TokenCreated), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login_token(State(state): State<AppState>, client: ClientAddr, ApiJson(req): ApiJson<LoginTokenRequest>) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+pub async fn login_token(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    ApiJson(req): ApiJson<LoginTokenRequest>,
+) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
     match check_password(&state, &req.email, &req.password, &client.0).await? {
         LoginOutcome::Ok(user) => {
             let principal = state.store.principal(&user).await?;
             Ok((StatusCode::CREATED, Json(issue_token(&state, &principal, user.id, &req.name).await?)))
         }
-        LoginOutcome::Refused => Err(ApiError::unauthenticated("invalid_credentials", "the email or password is wrong")),
+        LoginOutcome::Refused => {
+            Err(ApiError::unauthenticated("invalid_credentials", "the email or password is wrong"))
+        }
         LoginOutcome::Locked(wait) => Err(ApiError::too_many(wait)),
     }
 }

@@ -18,7 +18,12 @@ pub enum LoginOutcome {
 
 /// Checks the password of the active person with this email. Unknown emails
 /// take as long as wrong passwords, and both count against the limiter.
-pub async fn check_password(state: &AppState, email: &str, password: &str, client: &str) -> Result<LoginOutcome, ApiError> {
+pub async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<LoginOutcome, ApiError> {
     let now = Instant::now();
     let email_key = format!("email:{}", email.trim().to_lowercase());
     let client_key = format!("client:{client}");

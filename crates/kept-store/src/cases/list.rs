@@ -129,6 +129,8 @@ pub struct CaseFilter {
     pub tag: Option<Slug>,
     pub created_after: Option<Timestamp>,
     pub created_before: Option<Timestamp>,
+    /// Internal requests raised for this case.
+    pub parent_case_id: Option<CaseId>,
 }
 
 /// One page of cases and the cursor of the next, if there is one.
@@ -187,6 +189,9 @@ fn apply_filter(q: &mut SqlBuilder, f: &CaseFilter) {
         q.push(" AND EXISTS (SELECT 1 FROM case_tags ct WHERE ct.case_id = c.id AND ct.tag = ")
             .bind(tag.as_str())
             .push(")");
+    }
+    if let Some(p) = f.parent_case_id {
+        q.push(" AND c.parent_case_id = ").bind(p.0);
     }
     if let Some(t) = f.created_after {
         q.push(" AND c.created_at >= ").bind(t);

@@ -4,12 +4,14 @@
 
 mod create;
 mod events;
+mod history;
 mod list;
 mod messages;
 mod update;
 
 pub use create::IdempotencyKey;
 pub use events::TimelineEntry;
+pub use history::{CaseHistory, HistoryAction, HistoryStep};
 pub use list::{AssigneeFilter, CaseFilter, CaseList, CaseSort, Cursor, SortDirection, SortKey};
 pub use messages::{MessageOutcome, MessageView, NewMessage};
 

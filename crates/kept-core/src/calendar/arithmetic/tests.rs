@@ -32,9 +32,7 @@ fn at(text: &str) -> Timestamp {
 fn whole_day(calendar: &Calendar, day: jiff::civil::Date) -> i64 {
     let zone = calendar.time_zone();
     let from = zone.to_timestamp(day.at(0, 0, 0, 0)).unwrap();
-    let to = zone
-        .to_timestamp(day.tomorrow().unwrap().at(0, 0, 0, 0))
-        .unwrap();
+    let to = zone.to_timestamp(day.tomorrow().unwrap().at(0, 0, 0, 0)).unwrap();
     business_seconds(calendar, from, to)
 }
 
@@ -83,10 +81,7 @@ fn d16_a_window_starting_in_the_spring_gap_starts_an_hour_later() {
     // 02:30 does not exist on 2024-03-10: it means 03:30 EDT (07:30Z).
     let calendar = sundays("America/New_York", "02:30", "05:00");
     let windows = business_windows(&calendar, at("2024-03-09T00:00Z"), at("2024-03-12T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-03-10T07:30Z"), at("2024-03-10T09:00Z"))]
-    );
+    assert_eq!(windows, vec![(at("2024-03-10T07:30Z"), at("2024-03-10T09:00Z"))]);
     // 03:15 EDT is inside 02:30–05:00 on the wall clock but before the window.
     assert!(!is_business_time(&calendar, at("2024-03-10T07:15Z")));
 }
@@ -95,10 +90,7 @@ fn d16_a_window_starting_in_the_spring_gap_starts_an_hour_later() {
 fn d16_a_window_starting_in_the_autumn_fold_starts_at_the_first_occurrence() {
     let calendar = sundays("America/New_York", "01:30", "03:00");
     let windows = business_windows(&calendar, at("2024-11-02T00:00Z"), at("2024-11-05T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-11-03T05:30Z"), at("2024-11-03T08:00Z"))]
-    );
+    assert_eq!(windows, vec![(at("2024-11-03T05:30Z"), at("2024-11-03T08:00Z"))]);
 }
 
 #[test]
@@ -113,10 +105,7 @@ fn windows_that_share_instants_in_a_dst_gap_are_counted_once() {
     let calendar = calendar.with_override(date(2024, 3, 10), day);
     assert_eq!(whole_day(&calendar, date(2024, 3, 10)), 7_200);
     let windows = business_windows(&calendar, at("2024-03-10T00:00Z"), at("2024-03-11T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-03-10T06:00Z"), at("2024-03-10T08:00Z"))]
-    );
+    assert_eq!(windows, vec![(at("2024-03-10T06:00Z"), at("2024-03-10T08:00Z"))]);
 }
 
 #[test]
@@ -146,19 +135,10 @@ fn a_deadline_from_outside_hours_starts_counting_at_the_next_window() {
 fn a_negative_amount_walks_back_and_stops_at_a_windows_start() {
     let ny = new_york();
     let tuesday_ten = at("2024-06-04T10:00-04:00");
-    assert_eq!(
-        add_business(&ny, tuesday_ten, -3_600),
-        Some(at("2024-06-04T09:00-04:00"))
-    );
-    assert_eq!(
-        add_business(&ny, tuesday_ten, -7_200),
-        Some(at("2024-06-03T16:00-04:00"))
-    );
+    assert_eq!(add_business(&ny, tuesday_ten, -3_600), Some(at("2024-06-04T09:00-04:00")));
+    assert_eq!(add_business(&ny, tuesday_ten, -7_200), Some(at("2024-06-03T16:00-04:00")));
     let weekend = at("2024-06-09T12:00-04:00");
-    assert_eq!(
-        add_business(&ny, weekend, -1),
-        Some(at("2024-06-07T16:59:59-04:00"))
-    );
+    assert_eq!(add_business(&ny, weekend, -1), Some(at("2024-06-07T16:59:59-04:00")));
 }
 
 #[test]
@@ -173,47 +153,27 @@ fn business_time_backwards_is_negative() {
 #[test]
 fn seconds_truncate_the_instants_and_milliseconds_keep_them() {
     let ny = new_york();
-    let (a, b) = (
-        at("2024-06-03T09:00:00.250-04:00"),
-        at("2024-06-03T09:00:01.750-04:00"),
-    );
+    let (a, b) = (at("2024-06-03T09:00:00.250-04:00"), at("2024-06-03T09:00:01.750-04:00"));
     assert_eq!(business_millis(&ny, a, b), 1_500);
     assert_eq!(business_seconds(&ny, a, b), 1);
-    assert_eq!(
-        add_business_millis(&ny, a, 500),
-        Some(at("2024-06-03T09:00:00.750-04:00"))
-    );
-    assert_eq!(
-        add_business(&ny, a, 1),
-        Some(at("2024-06-03T09:00:01-04:00"))
-    );
+    assert_eq!(add_business_millis(&ny, a, 500), Some(at("2024-06-03T09:00:00.750-04:00")));
+    assert_eq!(add_business(&ny, a, 1), Some(at("2024-06-03T09:00:01-04:00")));
 }
 
 #[test]
 fn a_holiday_closes_its_date() {
     let ny = new_york().with_holidays([date(2024, 11, 28)]);
     let wednesday = at("2024-11-27T16:00-05:00");
-    assert_eq!(
-        business_seconds(&ny, wednesday, at("2024-11-29T10:00-05:00")),
-        7_200
-    );
-    assert_eq!(
-        add_business(&ny, wednesday, 7_200),
-        Some(at("2024-11-29T10:00-05:00"))
-    );
+    assert_eq!(business_seconds(&ny, wednesday, at("2024-11-29T10:00-05:00")), 7_200);
+    assert_eq!(add_business(&ny, wednesday, 7_200), Some(at("2024-11-29T10:00-05:00")));
 }
 
 #[test]
 fn an_override_wins_over_a_holiday_on_the_same_date() {
-    let half_day = DaySchedule::new([LocalInterval::new(
-        TimeOfDay::hm(10, 0).unwrap(),
-        TimeOfDay::hm(14, 0).unwrap(),
-    )
-    .unwrap()])
-    .unwrap();
-    let ny = new_york()
-        .with_holidays([date(2024, 12, 24)])
-        .with_override(date(2024, 12, 24), half_day);
+    let half_day =
+        DaySchedule::new([LocalInterval::new(TimeOfDay::hm(10, 0).unwrap(), TimeOfDay::hm(14, 0).unwrap()).unwrap()])
+            .unwrap();
+    let ny = new_york().with_holidays([date(2024, 12, 24)]).with_override(date(2024, 12, 24), half_day);
     assert_eq!(whole_day(&ny, date(2024, 12, 24)), 4 * 3_600);
 }
 
@@ -240,18 +200,12 @@ fn a_lunch_break_is_not_business_time() {
     assert_eq!(business_seconds(&split, from, to), 7_200);
     assert_eq!(
         business_windows(&split, from, to),
-        vec![
-            (from, at("2024-06-03T12:00+02:00")),
-            (at("2024-06-03T13:00+02:00"), to)
-        ]
+        vec![(from, at("2024-06-03T12:00+02:00")), (at("2024-06-03T13:00+02:00"), to)]
     );
     let deadline = add_business(&split, at("2024-06-03T11:30+02:00"), 3_600).unwrap();
     assert_eq!(deadline, at("2024-06-03T13:30+02:00"));
     assert!(!is_business_time(&split, at("2024-06-03T12:30+02:00")));
-    assert!(is_business_time(
-        &split,
-        at("2024-06-03T12:00+02:00") - jiff::SignedDuration::from_secs(1)
-    ));
+    assert!(is_business_time(&split, at("2024-06-03T12:00+02:00") - jiff::SignedDuration::from_secs(1)));
 }
 
 #[test]
@@ -259,10 +213,7 @@ fn a_night_shift_over_local_midnight_is_one_window() {
     let nights = calendar(json!({"time_zone": "Europe/London",
         "weekly": {"mon": [["22:00", "24:00"]], "tue": [["00:00", "06:00"]]}}));
     let windows = business_windows(&nights, at("2024-06-03T00:00Z"), at("2024-06-05T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-06-03T21:00Z"), at("2024-06-04T05:00Z"))]
-    );
+    assert_eq!(windows, vec![(at("2024-06-03T21:00Z"), at("2024-06-04T05:00Z"))]);
     let deadline = add_business(&nights, at("2024-06-03T23:30+01:00"), 1_800).unwrap();
     assert_eq!(deadline, at("2024-06-04T00:00+01:00"));
 }
@@ -271,34 +222,20 @@ fn a_night_shift_over_local_midnight_is_one_window() {
 fn a_window_ending_at_24_00_reaches_midnight() {
     let evenings = sundays("America/New_York", "20:00", "24:00");
     let windows = business_windows(&evenings, at("2024-06-01T00:00Z"), at("2024-06-04T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-06-03T00:00Z"), at("2024-06-03T04:00Z"))]
-    );
+    assert_eq!(windows, vec![(at("2024-06-03T00:00Z"), at("2024-06-03T04:00Z"))]);
 }
 
 #[test]
 fn windows_east_of_utc_cross_utc_midnight() {
     // Auckland, Monday 09:00–17:00 NZST (+12) is Sunday 21:00Z – Monday 05:00Z.
-    let auckland =
-        calendar(json!({"time_zone": "Pacific/Auckland", "weekly": {"mon": [["09:00", "17:00"]]}}));
+    let auckland = calendar(json!({"time_zone": "Pacific/Auckland", "weekly": {"mon": [["09:00", "17:00"]]}}));
     let windows = business_windows(&auckland, at("2024-06-02T00:00Z"), at("2024-06-04T00:00Z"));
-    assert_eq!(
-        windows,
-        vec![(at("2024-06-02T21:00Z"), at("2024-06-03T05:00Z"))]
-    );
-    assert_eq!(
-        business_seconds(&auckland, at("2024-06-03T00:00Z"), at("2024-06-04T00:00Z")),
-        18_000
-    );
+    assert_eq!(windows, vec![(at("2024-06-02T21:00Z"), at("2024-06-03T05:00Z"))]);
+    assert_eq!(business_seconds(&auckland, at("2024-06-03T00:00Z"), at("2024-06-04T00:00Z")), 18_000);
     // Tokyo, 08:00–18:00 JST (+9) is 23:00Z the day before – 09:00Z.
-    let tokyo =
-        calendar(json!({"time_zone": "Asia/Tokyo", "weekly": {"tue": [["08:00", "18:00"]]}}));
+    let tokyo = calendar(json!({"time_zone": "Asia/Tokyo", "weekly": {"tue": [["08:00", "18:00"]]}}));
     assert!(is_business_time(&tokyo, at("2024-06-03T23:30Z")));
-    assert_eq!(
-        next_business_start(&tokyo, at("2024-06-03T12:00Z")),
-        Some(at("2024-06-03T23:00Z"))
-    );
+    assert_eq!(next_business_start(&tokyo, at("2024-06-03T12:00Z")), Some(at("2024-06-03T23:00Z")));
 }
 
 #[test]
@@ -340,10 +277,7 @@ fn the_next_business_start_is_now_during_hours_and_the_next_window_otherwise() {
     let ny = new_york();
     let inside = at("2024-06-03T10:15:00.5-04:00");
     assert_eq!(next_business_start(&ny, inside), Some(inside));
-    assert_eq!(
-        next_business_start(&ny, at("2024-06-07T17:00-04:00")),
-        Some(at("2024-06-10T09:00-04:00"))
-    );
+    assert_eq!(next_business_start(&ny, at("2024-06-07T17:00-04:00")), Some(at("2024-06-10T09:00-04:00")));
 }
 
 #[test]
@@ -359,19 +293,11 @@ fn a_closed_calendar_has_no_deadline_and_no_next_start() {
 #[test]
 fn a_calendar_of_overrides_only_works_on_those_dates() {
     let one_day = DaySchedule::new([LocalInterval::whole_day()]).unwrap();
-    let cal = Calendar::new("UTC", WeeklySchedule::closed())
-        .unwrap()
-        .with_override(date(2030, 1, 1), one_day);
+    let cal = Calendar::new("UTC", WeeklySchedule::closed()).unwrap().with_override(date(2030, 1, 1), one_day);
     let now = at("2024-06-03T12:00Z");
-    assert_eq!(
-        add_business(&cal, now, 3_600),
-        Some(at("2030-01-01T01:00Z"))
-    );
+    assert_eq!(add_business(&cal, now, 3_600), Some(at("2030-01-01T01:00Z")));
     assert_eq!(add_business(&cal, at("2030-01-02T00:00Z"), 1), None);
-    assert_eq!(
-        add_business(&cal, at("2030-01-02T00:00Z"), -1),
-        Some(at("2030-01-01T23:59:59Z"))
-    );
+    assert_eq!(add_business(&cal, at("2030-01-02T00:00Z"), -1), Some(at("2030-01-01T23:59:59Z")));
     // More than ten closed years away is beyond the horizon.
     assert_eq!(add_business(&cal, at("2019-06-03T12:00Z"), 1), None);
 }
@@ -383,9 +309,7 @@ fn ten_years_without_working_time_is_the_horizon() {
         let first = date(2024, 6, 3);
         let holidays = first
             .series(jiff::Span::new().weeks(1))
-            .take_while(move |day| {
-                *day < first.checked_add(jiff::Span::new().years(years)).unwrap()
-            });
+            .take_while(move |day| *day < first.checked_add(jiff::Span::new().years(years)).unwrap());
         mondays.clone().with_holidays(holidays)
     };
     let now = at("2024-06-01T00:00Z");

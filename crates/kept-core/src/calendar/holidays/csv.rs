@@ -56,15 +56,11 @@ fn unquote(field: &str, line: usize) -> Result<String, HolidayImportError> {
     };
     let inner = rest
         .strip_suffix('"')
-        .ok_or_else(|| HolidayImportError::Malformed {
-            line,
-            reason: format!("unterminated quoted field {field}"),
-        })?;
+        .ok_or_else(|| HolidayImportError::Malformed { line, reason: format!("unterminated quoted field {field}") })?;
     Ok(inner.replace("\"\"", "\""))
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 mod tests {
     use jiff::civil::date;
 
@@ -75,20 +71,14 @@ mod tests {
         let text = "2024-12-25,Christmas Day\n2024-11-28\n";
         assert_eq!(
             holidays_from_csv(text).unwrap(),
-            vec![
-                (date(2024, 11, 28), None),
-                (date(2024, 12, 25), Some("Christmas Day".to_owned())),
-            ]
+            vec![(date(2024, 11, 28), None), (date(2024, 12, 25), Some("Christmas Day".to_owned())),]
         );
     }
 
     #[test]
     fn a_header_comments_blank_lines_and_crlf_are_skipped() {
         let text = "\u{feff}Date,Name\r\n# public holidays\r\n\r\n2024-01-01 , New Year \r\n";
-        assert_eq!(
-            holidays_from_csv(text).unwrap(),
-            vec![(date(2024, 1, 1), Some("New Year".to_owned()))]
-        );
+        assert_eq!(holidays_from_csv(text).unwrap(), vec![(date(2024, 1, 1), Some("New Year".to_owned()))]);
     }
 
     #[test]
@@ -97,10 +87,7 @@ mod tests {
         assert_eq!(
             holidays_from_csv(text).unwrap(),
             vec![
-                (
-                    date(2024, 12, 26),
-                    Some("Boxing Day, \"St Stephen's\"".to_owned())
-                ),
+                (date(2024, 12, 26), Some("Boxing Day, \"St Stephen's\"".to_owned())),
                 (date(2024, 12, 31), Some("Eve, observed".to_owned())),
             ]
         );
@@ -111,10 +98,7 @@ mod tests {
         let error = holidays_from_csv("date,name\n2024-11-28,ok\n\n2024-02-30,bad\n").unwrap_err();
         assert_eq!(error.line(), 4);
         assert_eq!(error.code(), "invalid_date");
-        assert_eq!(
-            error.to_string(),
-            "line 4: \"2024-02-30\" is not a date (YYYY-MM-DD)"
-        );
+        assert_eq!(error.to_string(), "line 4: \"2024-02-30\" is not a date (YYYY-MM-DD)");
     }
 
     #[test]
@@ -133,9 +117,6 @@ mod tests {
     #[test]
     fn a_repeated_date_keeps_its_first_name() {
         let text = "2024-01-01,New Year\n2024-01-01,Jour de l'an\n";
-        assert_eq!(
-            holidays_from_csv(text).unwrap(),
-            vec![(date(2024, 1, 1), Some("New Year".to_owned()))]
-        );
+        assert_eq!(holidays_from_csv(text).unwrap(), vec![(date(2024, 1, 1), Some("New Year".to_owned()))]);
     }
 }

@@ -58,8 +58,7 @@ pub fn holidays_from_ics(
                         });
                     }
                 }
-                let closes_event =
-                    component == "VEVENT" && !open.iter().any(|(c, _)| c == "VEVENT");
+                let closes_event = component == "VEVENT" && !open.iter().any(|(c, _)| c == "VEVENT");
                 if let Some(finished) = event.take_if(|_| closes_event) {
                     holidays.extend(finished.expand(&years)?);
                 }
@@ -116,41 +115,25 @@ impl Property {
             (c == ':' && !in_quotes).then_some(at)
         });
         let Some(colon) = colon else {
-            return Err(HolidayImportError::Malformed {
-                line,
-                reason: "expected NAME:value".to_owned(),
-            });
+            return Err(HolidayImportError::Malformed { line, reason: "expected NAME:value".to_owned() });
         };
         let (head, value) = (&content[..colon], &content[colon + 1..]);
         let mut parts = split_unquoted(head, ';').into_iter();
         let name = parts.next().unwrap_or_default().trim().to_ascii_uppercase();
         if name.is_empty() {
-            return Err(HolidayImportError::Malformed {
-                line,
-                reason: "a property without a name".to_owned(),
-            });
+            return Err(HolidayImportError::Malformed { line, reason: "a property without a name".to_owned() });
         }
         let params = parts
             .map(|param| {
                 let (key, val) = param.split_once('=').unwrap_or((param, ""));
-                (
-                    key.trim().to_ascii_uppercase(),
-                    val.trim().trim_matches('"').to_owned(),
-                )
+                (key.trim().to_ascii_uppercase(), val.trim().trim_matches('"').to_owned())
             })
             .collect();
-        Ok(Property {
-            name,
-            params,
-            value: value.to_owned(),
-        })
+        Ok(Property { name, params, value: value.to_owned() })
     }
 
     fn param(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
+        self.params.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
     }
 }
 
@@ -221,23 +204,14 @@ impl Event {
     }
 
     /// Every day the event covers, with its name, within `years`.
-    fn expand(
-        self,
-        years: &RangeInclusive<i16>,
-    ) -> Result<Vec<(Date, Option<String>)>, HolidayImportError> {
+    fn expand(self, years: &RangeInclusive<i16>) -> Result<Vec<(Date, Option<String>)>, HolidayImportError> {
         if self.cancelled {
             return Ok(Vec::new());
         }
-        let start = self.start.ok_or(HolidayImportError::MissingProperty {
-            line: self.line,
-            property: "DTSTART",
-        })?;
+        let start = self.start.ok_or(HolidayImportError::MissingProperty { line: self.line, property: "DTSTART" })?;
         let days = self.span_days(start);
         if days > MAX_EVENT_DAYS {
-            return Err(HolidayImportError::TooLong {
-                line: self.line,
-                days,
-            });
+            return Err(HolidayImportError::TooLong { line: self.line, days });
         }
         let firsts = match &self.rule {
             None => vec![start.date],
@@ -245,10 +219,7 @@ impl Event {
         };
         let name = self.summary.clone().filter(|name| !name.is_empty());
         let mut out = Vec::new();
-        for first in firsts
-            .into_iter()
-            .filter(|date| !self.excluded.contains(date))
-        {
+        for first in firsts.into_iter().filter(|date| !self.excluded.contains(date)) {
             let mut day = Some(first);
             for _ in 0..days {
                 let Some(current) = day else { break };
@@ -278,9 +249,7 @@ impl Event {
 
 fn moment(property: &Property, line: usize) -> Result<Moment, HolidayImportError> {
     let moment = parse_moment(property.value.trim(), line)?;
-    let is_date = property
-        .param("VALUE")
-        .is_some_and(|value| value.eq_ignore_ascii_case("DATE"));
+    let is_date = property.param("VALUE").is_some_and(|value| value.eq_ignore_ascii_case("DATE"));
     if is_date && moment.after_midnight {
         return Err(invalid_date(&property.value, line));
     }
@@ -292,10 +261,9 @@ fn parse_moment(text: &str, line: usize) -> Result<Moment, HolidayImportError> {
     let bytes = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<i32> {
         let part = bytes.get(range)?;
-        part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter()
-                .fold(0_i32, |acc, digit| acc * 10 + i32::from(digit - b'0'))
-        })
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0_i32, |acc, digit| acc * 10 + i32::from(digit - b'0')))
     };
     let date = (|| {
         let year = i16::try_from(digits(0..4)?).ok()?;
@@ -316,18 +284,11 @@ fn parse_moment(text: &str, line: usize) -> Result<Moment, HolidayImportError> {
         }
         _ => return Err(invalid_date(text, line)),
     };
-    Ok(Moment {
-        date,
-        after_midnight,
-    })
+    Ok(Moment { date, after_midnight })
 }
 
 fn invalid_date(text: &str, line: usize) -> HolidayImportError {
-    HolidayImportError::InvalidDate {
-        line,
-        value: text.to_owned(),
-        expected: "YYYYMMDD or YYYYMMDDTHHMMSS",
-    }
+    HolidayImportError::InvalidDate { line, value: text.to_owned(), expected: "YYYYMMDD or YYYYMMDDTHHMMSS" }
 }
 
 /// `PnD`, `PnW`, or a duration under a day (`PT…`, counted as one day).
@@ -374,5 +335,4 @@ fn unescape(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 mod tests;

@@ -22,11 +22,7 @@ pub use ics::holidays_from_ics;
 pub enum HolidayImportError {
     /// A date (or date-time) that does not parse or does not exist.
     #[error("line {line}: \"{value}\" is not a date ({expected})")]
-    InvalidDate {
-        line: usize,
-        value: String,
-        expected: &'static str,
-    },
+    InvalidDate { line: usize, value: String, expected: &'static str },
     /// A line that is not of the expected form (no `name:value`, an
     /// unbalanced BEGIN/END, an unterminated quote, ...).
     #[error("line {line}: {reason}")]

@@ -36,12 +36,7 @@ impl PChart {
     pub fn zoned(&self) -> Vec<Zoned> {
         self.points
             .iter()
-            .map(|pt| Zoned {
-                value: pt.p,
-                center: self.center,
-                sigma: pt.sigma,
-                three_sigma: 3.0 * pt.sigma,
-            })
+            .map(|pt| Zoned { value: pt.p, center: self.center, sigma: pt.sigma, three_sigma: 3.0 * pt.sigma })
             .collect()
     }
 
@@ -66,11 +61,7 @@ pub fn laney_p_chart(samples: &[Tally]) -> Result<Option<PChart>, StatsError> {
     if plain.points.len() < 2 {
         return Ok(None);
     }
-    let ranges: Vec<f64> = plain
-        .points
-        .windows(2)
-        .map(|w| (w[1].z - w[0].z).abs())
-        .collect();
+    let ranges: Vec<f64> = plain.points.windows(2).map(|w| (w[1].z - w[0].z).abs()).collect();
     let sigma_z = ranges.iter().sum::<f64>() / ranges.len() as f64 / D2;
     Ok(chart(samples, sigma_z)?.map(|mut c| {
         c.laney_sigma_z = Some(sigma_z);
@@ -81,10 +72,7 @@ pub fn laney_p_chart(samples: &[Tally]) -> Result<Option<PChart>, StatsError> {
 /// The chart with every σᵢ multiplied by `widen` (1 for a plain p-chart).
 fn chart(samples: &[Tally], widen: f64) -> Result<Option<PChart>, StatsError> {
     if samples.iter().any(|t| t.n() == 0) {
-        return Err(StatsError::invalid(
-            "n",
-            "a period without observations cannot be charted",
-        ));
+        return Err(StatsError::invalid("n", "a period without observations cannot be charted"));
     }
     let Some(pbar) = Tally::pooled(samples.iter().copied())?.rate() else {
         return Ok(None);
@@ -104,11 +92,7 @@ fn chart(samples: &[Tally], widen: f64) -> Result<Option<PChart>, StatsError> {
             }
         })
         .collect();
-    Ok(Some(PChart {
-        center: pbar,
-        points,
-        laney_sigma_z: None,
-    }))
+    Ok(Some(PChart { center: pbar, points, laney_sigma_z: None }))
 }
 
 /// `d/σ`, with σ = 0 (p̄ of 0 or 1) giving 0 on the centre line and ±∞ off it.
@@ -123,19 +107,12 @@ fn z_score(d: f64, sigma: f64) -> f64 {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use crate::stats::spc::{Rule, Side};
 
     fn tallies(pairs: &[(u64, u64)]) -> Vec<Tally> {
-        pairs
-            .iter()
-            .map(|&(k, n)| Tally::new(k, n).unwrap())
-            .collect()
+        pairs.iter().map(|&(k, n)| Tally::new(k, n).unwrap()).collect()
     }
 
     #[test]
@@ -146,17 +123,13 @@ mod tests {
 
     #[test]
     fn the_centre_line_is_pooled_not_the_mean_of_rates() {
-        let c = p_chart(&tallies(&[(90, 100), (150, 200), (8, 10)]))
-            .unwrap()
-            .unwrap();
+        let c = p_chart(&tallies(&[(90, 100), (150, 200), (8, 10)])).unwrap().unwrap();
         assert_eq!(c.center, 0.8);
     }
 
     #[test]
     fn limits_are_wider_for_smaller_samples() {
-        let c = p_chart(&tallies(&[(10, 100), (100, 1000)]))
-            .unwrap()
-            .unwrap();
+        let c = p_chart(&tallies(&[(10, 100), (100, 1000)])).unwrap().unwrap();
         let (small, big) = (c.points[0], c.points[1]);
         assert!(small.ucl - small.lcl > big.ucl - big.lcl);
         assert!((small.sigma / big.sigma - 10f64.sqrt()).abs() < 1e-12);
@@ -164,40 +137,22 @@ mod tests {
 
     #[test]
     fn the_same_rate_can_signal_on_a_large_sample_only() {
-        let c = p_chart(&tallies(&[(6000, 10_000), (7, 10), (700, 1000)]))
-            .unwrap()
-            .unwrap();
+        let c = p_chart(&tallies(&[(6000, 10_000), (7, 10), (700, 1000)])).unwrap().unwrap();
         let s = c.signals(&RuleSet::MONITORING);
-        assert_eq!(
-            s,
-            [Signal {
-                index: 2,
-                rule: Rule::We1,
-                side: Side::Above
-            }]
-        );
+        assert_eq!(s, [Signal { index: 2, rule: Rule::We1, side: Side::Above }]);
     }
 
     #[test]
     fn a_chart_at_zero_percent_has_collapsed_limits_and_no_signals() {
         let c = p_chart(&tallies(&[(0, 10), (0, 20)])).unwrap().unwrap();
-        assert_eq!(
-            (c.points[0].ucl, c.points[0].lcl, c.points[0].z),
-            (0.0, 0.0, 0.0)
-        );
+        assert_eq!((c.points[0].ucl, c.points[0].lcl, c.points[0].z), (0.0, 0.0, 0.0));
         assert!(c.signals(&RuleSet::WESTERN_ELECTRIC).is_empty());
     }
 
     #[test]
     fn laney_needs_two_points_and_widens_overdispersed_data() {
         assert_eq!(laney_p_chart(&tallies(&[(5, 10)])), Ok(None));
-        let data = tallies(&[
-            (4000, 10000),
-            (5000, 10000),
-            (4200, 10000),
-            (5100, 10000),
-            (4500, 10000),
-        ]);
+        let data = tallies(&[(4000, 10000), (5000, 10000), (4200, 10000), (5100, 10000), (4500, 10000)]);
         let plain = p_chart(&data).unwrap().unwrap();
         let laney = laney_p_chart(&data).unwrap().unwrap();
         assert!(laney.laney_sigma_z.is_some_and(|s| s > 1.0));

@@ -91,26 +91,13 @@ const fn nonzero(n: usize) -> NonZeroUsize {
 
 impl RuleSet {
     /// All four rules, runs of 8: for investigation views.
-    pub const WESTERN_ELECTRIC: Self = Self {
-        we1: true,
-        we2: true,
-        we3: true,
-        run_length: Some(EIGHT),
-    };
+    pub const WESTERN_ELECTRIC: Self = Self { we1: true, we2: true, we3: true, run_length: Some(EIGHT) };
     /// WE1 + WE4 (D-33): for dashboards that watch many series at once.
-    pub const MONITORING: Self = Self {
-        we1: true,
-        we2: false,
-        we3: false,
-        run_length: Some(EIGHT),
-    };
+    pub const MONITORING: Self = Self { we1: true, we2: false, we3: false, run_length: Some(EIGHT) };
 
     /// The same rules with Nelson's run of 9.
     pub const fn with_nelson_run(self) -> Self {
-        Self {
-            run_length: Some(NINE),
-            ..self
-        }
+        Self { run_length: Some(NINE), ..self }
     }
 }
 
@@ -124,23 +111,9 @@ pub fn signals(points: &[Zoned], rules: &RuleSet) -> Vec<Signal> {
                 (Rule::We1, rules.we1 && levels[i] * sign == 4),
                 (Rule::We2, rules.we2 && k_of_m(&levels, i, 3, 2, 3, sign)),
                 (Rule::We3, rules.we3 && k_of_m(&levels, i, 5, 4, 2, sign)),
-                (
-                    Rule::We4,
-                    rules
-                        .run_length
-                        .is_some_and(|l| k_of_m(&levels, i, l.get(), l.get(), 1, sign)),
-                ),
+                (Rule::We4, rules.run_length.is_some_and(|l| k_of_m(&levels, i, l.get(), l.get(), 1, sign))),
             ];
-            out.extend(
-                fired
-                    .into_iter()
-                    .filter(|&(_, f)| f)
-                    .map(|(rule, _)| Signal {
-                        index: i,
-                        rule,
-                        side,
-                    }),
-            );
+            out.extend(fired.into_iter().filter(|&(_, f)| f).map(|(rule, _)| Signal { index: i, rule, side }));
         }
     }
     out.sort_by_key(|s| (s.index, s.rule as u8, s.side as u8));

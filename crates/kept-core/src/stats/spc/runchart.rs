@@ -47,21 +47,13 @@ pub fn run_chart(values: &[f64]) -> Result<Option<RunChart>, StatsError> {
     let Some(median) = median(values) else {
         return Ok(None);
     };
-    let sides: Vec<bool> = values
-        .iter()
-        .filter(|&&x| x != median)
-        .map(|&x| x > median)
-        .collect();
+    let sides: Vec<bool> = values.iter().filter(|&&x| x != median).map(|&x| x > median).collect();
     let useful = sides.len();
     if useful == 0 {
         return Ok(None);
     }
     let crossings = sides.windows(2).filter(|w| w[0] != w[1]).count();
-    let longest_run = sides
-        .chunk_by(|a, b| a == b)
-        .map(<[bool]>::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = sides.chunk_by(|a, b| a == b).map(<[bool]>::len).max().unwrap_or(0);
     Ok(Some(RunChart {
         median,
         useful,
@@ -78,11 +70,7 @@ fn median(values: &[f64]) -> Option<f64> {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     let mid = n.checked_sub(1)? / 2;
-    Some(if n % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid] + v[mid + 1]) / 2.0
-    })
+    Some(if n % 2 == 1 { v[mid] } else { (v[mid] + v[mid + 1]) / 2.0 })
 }
 
 /// `round(log2(n) + 3)` exactly: log2 n is an integer or irrational, so no
@@ -99,11 +87,7 @@ pub fn longest_run_limit(useful: usize) -> usize {
 /// (20·ΣC(m,i) = 2^m has no solution, 5 does not divide a power of two).
 pub fn crossings_limit(useful: usize) -> usize {
     let m = useful.saturating_sub(1);
-    if m <= 120 {
-        qbinom_exact(m)
-    } else {
-        qbinom_float(m)
-    }
+    if m <= 120 { qbinom_exact(m) } else { qbinom_float(m) }
 }
 
 fn qbinom_exact(m: usize) -> usize {
@@ -134,30 +118,15 @@ fn qbinom_float(m: usize) -> usize {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_limits_match_anhojs_table() {
         // (useful points, longest-run limit, crossings limit) from qicharts2.
-        for (n, run, cross) in [
-            (10, 6, 2),
-            (11, 6, 2),
-            (12, 7, 3),
-            (20, 7, 6),
-            (30, 8, 10),
-            (50, 9, 19),
-            (100, 10, 41),
-        ] {
-            assert_eq!(
-                (longest_run_limit(n), crossings_limit(n)),
-                (run, cross),
-                "n = {n}"
-            );
+        for (n, run, cross) in [(10, 6, 2), (11, 6, 2), (12, 7, 3), (20, 7, 6), (30, 8, 10), (50, 9, 19), (100, 10, 41)]
+        {
+            assert_eq!((longest_run_limit(n), crossings_limit(n)), (run, cross), "n = {n}");
         }
     }
 
@@ -177,9 +146,7 @@ mod tests {
 
     #[test]
     fn points_on_the_median_are_not_useful_and_do_not_break_runs() {
-        let r = run_chart(&[1.0, 2.0, 3.0, 3.0, 3.0, 5.0, 6.0])
-            .unwrap()
-            .unwrap();
+        let r = run_chart(&[1.0, 2.0, 3.0, 3.0, 3.0, 5.0, 6.0]).unwrap().unwrap();
         assert_eq!(r.median, 3.0);
         assert_eq!((r.useful, r.longest_run, r.crossings), (4, 2, 1));
     }
@@ -199,15 +166,7 @@ mod tests {
 
     #[test]
     fn a_shift_is_detected() {
-        let v: Vec<f64> = (0..20)
-            .map(|i| {
-                if i < 12 {
-                    1.0 + (i % 2) as f64 * 0.1
-                } else {
-                    5.0
-                }
-            })
-            .collect();
+        let v: Vec<f64> = (0..20).map(|i| if i < 12 { 1.0 + (i % 2) as f64 * 0.1 } else { 5.0 }).collect();
         let r = run_chart(&v).unwrap().unwrap();
         assert!(r.shift() && r.signal());
     }

@@ -58,28 +58,13 @@ impl XmrLimits {
 
     fn from_parts(center: f64, mr_bar: f64) -> Self {
         let half = E2 * mr_bar;
-        Self {
-            center,
-            mr_bar,
-            unpl: center + half,
-            lnpl: center - half,
-            url: D4 * mr_bar,
-            sigma: half / 3.0,
-        }
+        Self { center, mr_bar, unpl: center + half, lnpl: center - half, url: D4 * mr_bar, sigma: half / 3.0 }
     }
 
     /// `values` with their zone lines; the outer line is exactly UNPL/LNPL.
     pub fn zoned(&self, values: &[f64]) -> Vec<Zoned> {
         let three_sigma = E2 * self.mr_bar;
-        values
-            .iter()
-            .map(|&value| Zoned {
-                value,
-                center: self.center,
-                sigma: self.sigma,
-                three_sigma,
-            })
-            .collect()
+        values.iter().map(|&value| Zoned { value, center: self.center, sigma: self.sigma, three_sigma }).collect()
     }
 
     /// Special-cause signals of the individuals under `rules`.
@@ -89,18 +74,13 @@ impl XmrLimits {
 
     /// Indices `i` whose moving range `|xᵢ − xᵢ₋₁|` exceeds the URL.
     pub fn moving_range_signals(&self, values: &[f64]) -> Vec<usize> {
-        (1..values.len())
-            .filter(|&i| (values[i] - values[i - 1]).abs() > self.url)
-            .collect()
+        (1..values.len()).filter(|&i| (values[i] - values[i - 1]).abs() > self.url).collect()
     }
 }
 
 fn checked(baseline: &[f64]) -> Result<&[f64], StatsError> {
     if baseline.len() < BASELINE_MIN {
-        return Err(StatsError::BaselineTooShort {
-            len: baseline.len(),
-            min: BASELINE_MIN,
-        });
+        return Err(StatsError::BaselineTooShort { len: baseline.len(), min: BASELINE_MIN });
     }
     if baseline.iter().any(|x| !x.is_finite()) {
         return Err(StatsError::invalid("baseline", "values must be finite"));
@@ -118,10 +98,6 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on a missing value"
-)]
 mod tests {
     use super::*;
     use crate::stats::spc::{Rule, Side};
@@ -133,10 +109,7 @@ mod tests {
 
     #[test]
     fn a_baseline_of_fewer_than_twelve_points_is_refused() {
-        assert_eq!(
-            XmrLimits::from_baseline(&zigzag(11)),
-            Err(StatsError::BaselineTooShort { len: 11, min: 12 })
-        );
+        assert_eq!(XmrLimits::from_baseline(&zigzag(11)), Err(StatsError::BaselineTooShort { len: 11, min: 12 }));
         assert!(XmrLimits::from_baseline(&zigzag(12)).is_ok());
         assert!(XmrLimits::from_series(&zigzag(11)).is_err());
     }
@@ -159,28 +132,15 @@ mod tests {
     fn the_default_baseline_is_the_first_twenty_points() {
         let mut v = zigzag(20);
         v.extend([100.0; 5]);
-        assert_eq!(
-            XmrLimits::from_series(&v),
-            XmrLimits::from_baseline(&zigzag(20))
-        );
+        assert_eq!(XmrLimits::from_series(&v), XmrLimits::from_baseline(&zigzag(20)));
     }
 
     #[test]
     fn a_point_exactly_on_the_unpl_is_not_a_signal() {
         let l = XmrLimits::from_baseline(&zigzag(20)).unwrap();
-        assert!(
-            l.signals(&[l.unpl, l.lnpl], &RuleSet::WESTERN_ELECTRIC)
-                .is_empty()
-        );
+        assert!(l.signals(&[l.unpl, l.lnpl], &RuleSet::WESTERN_ELECTRIC).is_empty());
         let above = l.signals(&[l.unpl + 1e-9], &RuleSet::WESTERN_ELECTRIC);
-        assert_eq!(
-            above,
-            [Signal {
-                index: 0,
-                rule: Rule::We1,
-                side: Side::Above
-            }]
-        );
+        assert_eq!(above, [Signal { index: 0, rule: Rule::We1, side: Side::Above }]);
     }
 
     #[test]

@@ -25,10 +25,7 @@ fn an_all_day_event_is_one_holiday_with_its_summary() {
         "END:VEVENT",
         "END:VCALENDAR",
     ]);
-    assert_eq!(
-        holidays_from_ics(&text, 2024..=2024).unwrap(),
-        vec![named(date(2024, 11, 28), "Thanksgiving Day")]
-    );
+    assert_eq!(holidays_from_ics(&text, 2024..=2024).unwrap(), vec![named(date(2024, 11, 28), "Thanksgiving Day")]);
 }
 
 #[test]
@@ -40,15 +37,8 @@ fn a_multi_day_event_yields_each_day_before_its_exclusive_end() {
         "SUMMARY:Christmas break",
         "END:VEVENT",
     ]);
-    let days: Vec<Date> = holidays_from_ics(&text, 2024..=2024)
-        .unwrap()
-        .into_iter()
-        .map(|(day, _)| day)
-        .collect();
-    assert_eq!(
-        days,
-        vec![date(2024, 12, 24), date(2024, 12, 25), date(2024, 12, 26)]
-    );
+    let days: Vec<Date> = holidays_from_ics(&text, 2024..=2024).unwrap().into_iter().map(|(day, _)| day).collect();
+    assert_eq!(days, vec![date(2024, 12, 24), date(2024, 12, 25), date(2024, 12, 26)]);
 }
 
 #[test]
@@ -64,10 +54,7 @@ fn a_date_time_start_is_taken_by_its_written_date() {
                 BEGIN:VEVENT\nDTSTART;TZID=\"America/New_York\":20241225T000000\nDTEND;TZID=America/New_York:20241226T000000\nEND:VEVENT\n";
     assert_eq!(
         holidays_from_ics(text, 2024..=2024).unwrap(),
-        vec![
-            named(date(2024, 11, 28), "Thanksgiving"),
-            (date(2024, 12, 25), None)
-        ]
+        vec![named(date(2024, 11, 28), "Thanksgiving"), (date(2024, 12, 25), None)]
     );
 }
 
@@ -82,10 +69,7 @@ fn folded_lines_are_unfolded_and_text_is_unescaped() {
     ]);
     assert_eq!(
         holidays_from_ics(&text, 2024..=2024).unwrap(),
-        vec![named(
-            date(2024, 1, 1),
-            "New Year, the first day; of the year"
-        )]
+        vec![named(date(2024, 1, 1), "New Year, the first day; of the year")]
     );
 }
 
@@ -105,10 +89,7 @@ fn a_yearly_rule_is_expanded_over_the_requested_years_only() {
     ]);
     assert_eq!(
         holidays_from_ics(&text, 2024..=2026).unwrap(),
-        vec![
-            named(date(2024, 12, 25), "Christmas Day"),
-            named(date(2026, 12, 25), "Christmas Day"),
-        ]
+        vec![named(date(2024, 12, 25), "Christmas Day"), named(date(2026, 12, 25), "Christmas Day"),]
     );
 }
 
@@ -137,10 +118,7 @@ fn time_zone_rules_alarms_and_cancelled_events_are_ignored() {
         "END:VEVENT",
         "END:VCALENDAR",
     ]);
-    assert_eq!(
-        holidays_from_ics(&text, 2024..=2024).unwrap(),
-        vec![named(date(2024, 7, 4), "Independence Day")]
-    );
+    assert_eq!(holidays_from_ics(&text, 2024..=2024).unwrap(), vec![named(date(2024, 7, 4), "Independence Day")]);
 }
 
 #[test]
@@ -154,37 +132,13 @@ fn an_event_without_a_start_names_the_line_of_its_begin() {
 #[test]
 fn malformed_input_is_an_error_with_its_line() {
     let cases: [(&str, usize, &str); 7] = [
-        (
-            "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241328\nEND:VEVENT\n",
-            2,
-            "invalid_date",
-        ),
-        (
-            "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241128T120000\nEND:VEVENT\n",
-            2,
-            "invalid_date",
-        ),
-        (
-            "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241128\n",
-            1,
-            "malformed_line",
-        ),
+        ("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241328\nEND:VEVENT\n", 2, "invalid_date"),
+        ("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241128T120000\nEND:VEVENT\n", 2, "invalid_date"),
+        ("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20241128\n", 1, "malformed_line"),
         ("END:VEVENT\n", 1, "malformed_line"),
-        (
-            "BEGIN:VEVENT\nno colon here\nEND:VEVENT\n",
-            2,
-            "malformed_line",
-        ),
-        (
-            "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20240101\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n",
-            3,
-            "unsupported_rule",
-        ),
-        (
-            "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20240101\nDTEND;VALUE=DATE:20260101\nEND:VEVENT\n",
-            1,
-            "event_too_long",
-        ),
+        ("BEGIN:VEVENT\nno colon here\nEND:VEVENT\n", 2, "malformed_line"),
+        ("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20240101\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n", 3, "unsupported_rule"),
+        ("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20240101\nDTEND;VALUE=DATE:20260101\nEND:VEVENT\n", 1, "event_too_long"),
     ];
     for (text, line, code) in cases {
         let error = holidays_from_ics(text, 2024..=2024).unwrap_err();

@@ -1,1 +1,0 @@
-//! Demo organisation generator (see demo/mod.rs).

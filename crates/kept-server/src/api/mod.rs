@@ -1,0 +1,89 @@
+//! The JSON API under /api/v1. Every route is registered through
+//! `utoipa_axum::routes!`, which records it in the OpenAPI document at the
+//! same time: a route cannot exist without being described.
+
+pub mod cases;
+pub mod extract;
+pub mod org;
+pub mod parse;
+pub mod people;
+pub mod types;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{OpenApi, SecurityRequirement};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The API routes and their OpenAPI description.
+pub fn router() -> (axum::Router<AppState>, OpenApi) {
+    let (router, mut api) = OpenApiRouter::<AppState>::new()
+        .routes(routes!(cases::list_cases, cases::create_case))
+        .routes(routes!(cases::get_case, cases::update_case))
+        .routes(routes!(cases::list_messages, cases::add_message))
+        .routes(routes!(cases::list_events))
+        .routes(routes!(cases::open_internal_request))
+        .routes(routes!(cases::search_cases))
+        .routes(routes!(org::event_log))
+        .routes(routes!(org::list_teams, org::create_team))
+        .routes(routes!(org::get_team, org::update_team))
+        .routes(routes!(org::list_members))
+        .routes(routes!(org::add_member, org::remove_member))
+        .routes(routes!(org::list_accounts, org::create_account))
+        .routes(routes!(org::get_account, org::update_account))
+        .routes(routes!(people::list_users, people::create_user))
+        .routes(routes!(people::get_user, people::update_user))
+        .routes(routes!(people::list_contacts, people::create_contact))
+        .routes(routes!(people::get_contact, people::update_contact))
+        .routes(routes!(people::me))
+        .routes(routes!(people::my_teams))
+        .routes(routes!(people::list_tokens, people::create_token))
+        .routes(routes!(people::revoke_token))
+        .routes(routes!(people::login_token))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    describe(&mut api);
+    (router, api)
+}
+
+fn describe(api: &mut OpenApi) {
+    api.info.title = "kept".into();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.info.description = Some(
+        "The kept service desk API. Authenticate with `Authorization: Bearer <token>`. \
+         Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`; times are RFC 3339 UTC. See docs/API.md."
+            .into(),
+    );
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+    for item in api.paths.paths.values_mut() {
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            // Routes that declared `security(())` are public; all others need a token.
+            if op.security.is_none() {
+                op.security = Some(vec![bearer.clone()]);
+            }
+        }
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()), responses((status = 200, description = "The OpenAPI 3.1 document")))]
+pub async fn openapi_json() -> impl IntoResponse {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(|| serde_json::to_value(router().1).unwrap_or_default()).clone())
+}
+
+pub(crate) async fn no_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "there is no such API route; see /api/v1/openapi.json")
+}
+
+pub(crate) async fn wrong_method() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
+}

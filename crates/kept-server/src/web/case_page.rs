@@ -1,0 +1,254 @@
+//! The case page for staff (/cases/{id}): conversation, reply or note,
+//! status and assignment, internal requests, timeline.
+
+use super::form::{WebForm, comma_list, form_id, given};
+use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, render, see_other};
+use super::timeline::{Names, TimelineLine, describe};
+use super::views::{Choice, MessageLine, choices, show_time};
+use crate::api::parse::{RawPatch, opt};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use kept_core::cases::{Priority, Status};
+use kept_core::ids::{CaseId, TeamId};
+use kept_core::permissions::CaseScope;
+use kept_core::values::{MessageBody, Subject};
+use kept_store::{CaseDetail, CaseFilter, CaseSort, NewInternalRequest, NewMessage, UserFilter};
+use serde::Deserialize;
+
+pub struct CaseView {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub status_label: String,
+    pub priority: String,
+    pub channel: String,
+    pub case_type: String,
+    pub tags: String,
+    pub requester: String,
+    pub requester_email: String,
+    pub account: String,
+    pub tier: String,
+    pub created: String,
+    pub created_iso: String,
+}
+
+impl From<&CaseDetail> for CaseView {
+    fn from(d: &CaseDetail) -> Self {
+        let c = &d.case;
+        Self {
+            id: c.id.0,
+            subject: c.subject.to_string(),
+            status: c.status.to_string(),
+            status_label: c.status.label().to_owned(),
+            priority: c.priority.to_string(),
+            channel: c.channel.to_string(),
+            case_type: c.case_type.to_string(),
+            tags: c.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "),
+            requester: d.requester_name.clone(),
+            requester_email: d.requester_email.clone(),
+            account: d.account_name.clone(),
+            tier: d.account_tier.clone(),
+            created: show_time(c.created_at),
+            created_iso: c.created_at.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    layout: Layout,
+    c: CaseView,
+    links: Vec<(String, i64, String)>,
+    messages: Vec<MessageLine>,
+    timeline: Vec<TimelineLine>,
+    can_work: bool,
+    can_write: bool,
+    next_statuses: Vec<(&'static str, &'static str)>,
+    priorities: Vec<Choice>,
+    teams: Vec<Choice>,
+    other_teams: Vec<(i64, String)>,
+    assignees: Vec<Choice>,
+    error: Option<String>,
+}
+
+async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<String>) -> PageResult {
+    let by = &user.principal;
+    let detail = state.store.get_case(by, id).await?;
+    let messages = state.store.case_messages(by, id).await?;
+    let events = state.store.case_events(by, id).await?;
+    let teams = state.store.list_teams(by).await?;
+    let staff =
+        state.store.list_users(by, &UserFilter { staff: Some(true), limit: 500, ..UserFilter::default() }).await?;
+    let members = state.store.team_members(by, detail.case.team_id).await?;
+    let children = CaseFilter { parent_case_id: Some(id), ..CaseFilter::default() };
+    let children = state.store.list_cases(by, &children, CaseSort::default(), None, 50).await?.cases;
+    let mut names = Names::default();
+    names.people.extend(staff.iter().map(|u| (u.id.0, u.name.to_string())));
+    names.teams.extend(teams.iter().map(|t| (t.id.0, t.name.to_string())));
+    let c = &detail.case;
+    let mut links = Vec::new();
+    if let Some(p) = c.parent_case_id {
+        links.push(("Internal request for".to_owned(), p.0, String::new()));
+    }
+    if let Some(f) = c.follow_up_of {
+        links.push(("Follow-up of".to_owned(), f.0, String::new()));
+    }
+    for child in &children {
+        let label = format!("Request to {} ({}):", child.team_name, child.case.status.label());
+        links.push((label, child.case.id.0, child.case.subject.to_string()));
+    }
+    let can_work = by.can_work_case(CaseScope::from(c));
+    // A customer case moves between customer-facing teams; an internal
+    // request between internal ones.
+    let same_kind = teams
+        .iter()
+        .filter(|t| t.id == c.team_id || t.internal == c.is_internal())
+        .map(|t| (t.id.0, t.name.to_string()));
+    let page = CasePage {
+        layout: user.layout(format!("Case {}", c.id)),
+        links,
+        messages: messages.iter().map(MessageLine::from).collect(),
+        timeline: events.iter().map(|e| describe(e, &names)).collect(),
+        can_work,
+        can_write: !(can_work && c.status == Status::Closed),
+        next_statuses: Status::ALL
+            .iter()
+            .filter(|s| c.status.can_become(**s))
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        priorities: choices(Priority::ALL.iter().map(|p| (p.as_str(), p.as_str())), c.priority.as_str()),
+        teams: choices(same_kind, &c.team_id.to_string()),
+        other_teams: teams
+            .iter()
+            .filter(|t| t.id != c.team_id && Some(t.id) != c.requesting_team_id)
+            .map(|t| (t.id.0, t.name.to_string()))
+            .collect(),
+        assignees: choices(
+            std::iter::once((String::new(), "Unassigned".to_owned()))
+                .chain(members.iter().filter(|u| u.active).map(|u| (u.id.0.to_string(), u.name.to_string()))),
+            &c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        error,
+        c: CaseView::from(&detail),
+    };
+    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn show_case(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
+    case_page(&state, &user, CaseId(id), None).await
+}
+
+/// Runs a change; on a refusal the user sees the case again with the reason.
+async fn after(state: &AppState, user: &WebUser, id: CaseId, result: Result<String, PageError>) -> PageResult {
+    match result {
+        Ok(to) => Ok(see_other(&to)),
+        Err(PageError::Api(e)) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            case_page(state, user, id, Some(e.message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    csrf: String,
+    body: String,
+    visibility: Option<String>,
+    status: Option<String>,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    WebForm(form): WebForm<ReplyForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = async {
+        let new = NewMessage {
+            body: MessageBody::parse("body", &form.body)?,
+            public: given(&form.visibility) != Some("internal"),
+            status: opt(given(&form.status), |s| Status::parse("status", s))?,
+        };
+        let out = state.store.add_message(&user.principal, id, new, state.now()).await?;
+        Ok(format!("/cases/{}", out.case.case.id))
+    }
+    .await;
+    after(&state, &user, id, result).await
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: Option<String>,
+    priority: Option<String>,
+    team_id: Option<String>,
+    assignee_id: Option<String>,
+    case_type: Option<String>,
+    tags: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    WebForm(form): WebForm<UpdateForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = async {
+        let tags = comma_list(&form.tags);
+        let patch = RawPatch {
+            status: given(&form.status),
+            priority: given(&form.priority),
+            team_id: form_id("team_id", &form.team_id)?,
+            assignee_id: Some(form_id("assignee_id", &form.assignee_id)?),
+            case_type: given(&form.case_type),
+            tags: Some(&tags),
+            ..RawPatch::default()
+        }
+        .parse()?;
+        state.store.update_case(&user.principal, id, patch, state.now()).await?;
+        Ok(format!("/cases/{id}"))
+    }
+    .await;
+    after(&state, &user, id, result).await
+}
+
+#[derive(Deserialize)]
+pub struct InternalRequestForm {
+    csrf: String,
+    team_id: Option<String>,
+    subject: String,
+    message: String,
+}
+
+pub async fn internal_request(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    WebForm(form): WebForm<InternalRequestForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = async {
+        let team = form_id("team_id", &form.team_id)?
+            .ok_or_else(|| kept_core::FieldError::new("required", "team_id", "choose a team"))?;
+        let request = NewInternalRequest {
+            team_id: TeamId(team),
+            subject: Subject::parse("subject", &form.subject)?,
+            body: MessageBody::parse("message", &form.message)?,
+            priority: None,
+        };
+        let child = state.store.open_internal_request(&user.principal, id, request, state.now()).await?;
+        Ok(format!("/cases/{}", child.case.id))
+    }
+    .await;
+    after(&state, &user, id, result).await
+}

@@ -1,0 +1,50 @@
+//! Server-rendered pages: the agent's queue and case page, the customer
+//! portal, organisation settings. Plain HTML forms that work without
+//! JavaScript; htmx (vendored) makes them quicker where scripts run.
+
+mod admin;
+mod assets;
+mod case_page;
+mod form;
+mod login;
+mod portal;
+mod queue;
+pub mod session;
+mod timeline;
+mod tokens;
+mod views;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::show_login).post(login::do_login))
+        .route("/logout", post(login::logout))
+        .route("/queue", get(queue::queue))
+        .route("/cases/new", get(queue::show_new_case))
+        .route("/cases", post(queue::create_case))
+        .route("/cases/{id}", get(case_page::show_case))
+        .route("/cases/{id}/reply", post(case_page::reply))
+        .route("/cases/{id}/update", post(case_page::update))
+        .route("/cases/{id}/internal-request", post(case_page::internal_request))
+        .route("/portal", get(portal::portal))
+        .route("/portal/new", get(portal::show_new))
+        .route("/portal/cases", post(portal::create))
+        .route("/portal/cases/{id}", get(portal::show_case))
+        .route("/portal/cases/{id}/reply", post(portal::reply))
+        .route("/admin/accounts", get(admin::accounts).post(admin::create_account))
+        .route("/admin/accounts/{id}", get(admin::account).post(admin::update_account))
+        .route("/admin/accounts/{id}/contacts", post(admin::add_contact))
+        .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route("/admin/teams/{id}", get(admin::team).post(admin::update_team))
+        .route("/admin/teams/{id}/members", post(admin::add_member))
+        .route("/admin/teams/{id}/members/{user_id}/remove", post(admin::remove_member))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/settings/tokens", get(tokens::tokens).post(tokens::create_token))
+        .route("/settings/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/assets/{name}", get(assets::asset))
+}

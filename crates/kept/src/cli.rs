@@ -1,0 +1,302 @@
+//! Subcommands and their arguments.
+
+use crate::config::{self, DEFAULT_DATABASE_URL, DEFAULT_LISTEN, FileConfig};
+use crate::demo::{self, DemoOptions};
+use clap::{Args, Parser, Subcommand};
+use kept_core::people::Role;
+use kept_core::permissions::Principal;
+use kept_core::values::{Email, Name, Password};
+use kept_server::clock::{Clock, SystemClock};
+use kept_server::config::ServerConfig;
+use kept_server::state::AppState;
+use kept_store::{NewUser, PoolSize, Store, StoreError};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a command failed, and the exit code to report: 2 for configuration
+/// and database problems the user must fix, 1 for everything else.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn config(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+    fn other(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Config(m) => Failure::config(m),
+            StoreError::Unavailable(m) => Failure::config(format!("cannot open the database: {m}")),
+            StoreError::Migration(m) => Failure::config(format!("cannot migrate the database: {m}")),
+            StoreError::Domain(d) => match d.field() {
+                Some(f) => Failure::other(format!("{f}: {d}")),
+                None => Failure::other(d.to_string()),
+            },
+            other => Failure::other(other.to_string()),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(name = "kept", version, about = "kept — the service desk that keeps its promises")]
+struct Cli {
+    /// A TOML configuration file (see `kept config default`).
+    #[arg(long, env = "KEPT_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and API (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Generate a demo organisation with realistic history into the database.
+    Demo(DemoArgs),
+    /// Manage people.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://kept-data/kept.db]
+    #[arg(long, env = "KEPT_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// ADDR:PORT to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "KEPT_LISTEN")]
+    listen: Option<String>,
+    /// Mark cookies Secure (when users reach kept over https).
+    #[arg(long, env = "KEPT_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+    /// Seed a demo organisation first if the database is empty.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    options: DemoOptions,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a person. The password is read from KEPT_PASSWORD or, if unset, from stdin.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, manager, agent or contact
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// For contacts: the account id.
+        #[arg(long)]
+        account_id: Option<i64>,
+        /// Create the person without a password (they cannot log in yet).
+        #[arg(long)]
+        no_password: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a person and print it (once).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The person's email.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration file.
+    Default,
+}
+
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+}
+
+fn init_logging(format: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEPT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kept=info,kept_server=info,kept_store=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == Some("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn run() -> Result<(), Failure> {
+    let cli = Cli::parse();
+    let file = FileConfig::load(cli.config.as_ref()).map_err(Failure::config)?;
+    init_logging(file.log_format.as_deref());
+    let url =
+        |db: DbArgs| db.database_url.or(file.database_url.clone()).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    match cli.command {
+        Command::Serve(args) => serve(args, &file, url).await,
+        Command::Migrate(db) => {
+            let store = Store::open(&url(db), PoolSize::default()).await?;
+            store.migrate().await?;
+            out("migrations applied");
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let store = Store::open_and_migrate(&url(args.db), PoolSize::default()).await?;
+            let summary = demo::seed(&store, &args.options, SystemClock.now()).await?;
+            out(&summary.to_string());
+            Ok(())
+        }
+        Command::User(UserCommand::Create { db, email, name, role, account_id, no_password }) => {
+            let store = Store::open_and_migrate(&url(db), PoolSize::default()).await?;
+            create_user(&store, &email, &name, &role, account_id, no_password).await
+        }
+        Command::Token(TokenCommand::Create { db, user, name }) => {
+            let store = Store::open_and_migrate(&url(db), PoolSize::default()).await?;
+            let token = create_token(&store, &user, &name).await?;
+            out(&token);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Default) => {
+            out(config::EXAMPLE);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> String) -> Result<(), Failure> {
+    let listen = args.listen.or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen = config::parse_listen(&listen).map_err(Failure::config)?;
+    let store = Store::open_and_migrate(&url(args.db), PoolSize::default()).await?;
+    let clock = Arc::new(SystemClock);
+    let mut logins = None;
+    if args.demo {
+        logins = Some(demo::seed_if_empty(&store, clock.now()).await?);
+    }
+    let mut config = ServerConfig { listen, ..ServerConfig::default() };
+    config.secure_cookies = args.secure_cookies.or(file.secure_cookies).unwrap_or(false);
+    if let Some(hours) = file.session_hours {
+        config.session_ttl = Duration::from_secs(hours.max(1) * 3600);
+    }
+    if let Some(bytes) = file.max_body_bytes {
+        config.max_body_bytes = bytes.max(1024);
+    }
+    let server = kept_server::Server::bind(AppState::new(store.clone(), clock, config))
+        .await
+        .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;
+    let addr = server.local_addr().map_err(|e| Failure::other(e.to_string()))?;
+    out(&format!("kept is running at http://{addr}"));
+    if let Some(logins) = logins {
+        out(&logins.to_string());
+    }
+    server.run_until(shutdown_signal()).await.map_err(|e| Failure::other(e.to_string()))?;
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; the server then finishes in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn read_password() -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("KEPT_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| Failure::other(format!("cannot read the password: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn create_user(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: &str,
+    account: Option<i64>,
+    no_password: bool,
+) -> Result<(), Failure> {
+    let field = |e: kept_core::FieldError| Failure::other(format!("{}: {}", e.field, e.message));
+    let password_hash = if no_password {
+        None
+    } else {
+        let password = Password::parse("password", &read_password()?).map_err(field)?;
+        Some(kept_server::auth::secrets::hash_password(password.expose()).map_err(|e| Failure::other(e.to_string()))?)
+    };
+    let new = NewUser {
+        email: Email::parse("email", email).map_err(field)?,
+        name: Name::parse("name", name).map_err(field)?,
+        role: Role::parse("role", role).map_err(field)?,
+        account_id: account.map(kept_core::ids::AccountId),
+        password_hash,
+    };
+    let user = store.create_user(&Principal::system(), new, SystemClock.now()).await?;
+    out(&format!("created {} {} (id {})", user.role, user.email, user.id));
+    Ok(())
+}
+
+async fn create_token(store: &Store, email: &str, name: &str) -> Result<String, Failure> {
+    let email = Email::parse("user", email).map_err(|e| Failure::other(format!("user: {}", e.message)))?;
+    let user =
+        store.user_by_email(&email).await?.ok_or_else(|| Failure::other(format!("no person has the email {email}")))?;
+    let secret = kept_server::auth::secrets::new_api_token().map_err(|e| Failure::other(e.to_string()))?;
+    let prefix: String = secret.chars().take(12).collect();
+    let digest = kept_server::auth::secrets::digest(&secret);
+    store.create_api_token(&Principal::system(), user.id, name, &digest, &prefix, SystemClock.now()).await?;
+    Ok(secret)
+}
