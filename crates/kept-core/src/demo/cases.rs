@@ -195,7 +195,7 @@ impl CaseStream<'_> {
             priority = Priority::ALL[priority.rank() as usize + 1];
         }
         let members: Vec<usize> = self.org.members(team).into_iter().filter(|i| *i != 0).collect();
-        let agent = *rng.pick(&members);
+        let agent = rng.pick(&members);
         let mut tags = Vec::new();
         if self.org.accounts[account].tier == "enterprise" {
             tags.push("vip");
@@ -204,8 +204,8 @@ impl CaseStream<'_> {
             tags.push("outage");
         }
         let mut plan = CasePlan {
-            subject: *rng.pick(subjects),
-            body: *rng.pick(bodies),
+            subject: rng.pick(subjects),
+            body: rng.pick(bodies),
             channel,
             priority,
             case_type,
@@ -248,7 +248,7 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
     let first = s.work(s.last(t), rng.skewed(first_reply_median(plan.priority)));
     let flow = rng.weighted(&[40.0, 35.0, 10.0, if plan.team == SUPPORT { 7.0 } else { 0.0 }, 8.0]);
     let solved = match flow {
-        0 => s.push(first, me, reply(*rng.pick(text::AGENT_FIXES), Some(Status::Solved))),
+        0 => s.push(first, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved))),
         1 => ask_customer(rng, s, me, customer, first),
         2 => {
             s.push(
@@ -260,7 +260,7 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
                 ),
             );
             let back = later(s.last(first), rng.skewed(86_400.0));
-            s.push(back, me, reply(*rng.pick(text::AGENT_FIXES), Some(Status::Solved)))
+            s.push(back, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved)))
         }
         3 => internal_request(rng, org, s, me, first),
         _ => {
@@ -273,7 +273,7 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
         s.push(
             t,
             me,
-            PlanAction::Message { role: AuthorRole::Agent, public: false, body: *rng.pick(text::NOTES), status: None },
+            PlanAction::Message { role: AuthorRole::Agent, public: false, body: rng.pick(text::NOTES), status: None },
         );
     }
     if !solved {
@@ -282,11 +282,11 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
     let mut solved_at = s.last(first);
     if rng.chance(0.08) {
         let again = later(solved_at, rng.skewed(86_400.0));
-        let body = *rng.pick(text::REOPENS);
+        let body = rng.pick(text::REOPENS);
         if s.push(again, customer, PlanAction::Message { role: AuthorRole::Customer, public: true, body, status: None })
         {
             let fix = s.work(again, rng.skewed(first_reply_median(plan.priority)));
-            if !s.push(fix, me, reply(*rng.pick(text::AGENT_FIXES), Some(Status::Solved))) {
+            if !s.push(fix, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved))) {
                 return;
             }
             solved_at = fix;
@@ -300,14 +300,14 @@ fn ask_customer(rng: &mut Rng, s: &mut Steps<'_>, me: Who, customer: Who, at: Ti
     let ask = PlanAction::Message {
         role: AuthorRole::Agent,
         public: true,
-        body: *rng.pick(text::AGENT_QUESTIONS),
+        body: rng.pick(text::AGENT_QUESTIONS),
         status: Some(Status::Pending),
     };
     if !s.push(at, me, ask) {
         return false;
     }
     let answer = later(at, rng.skewed(5.0 * 3600.0));
-    let body = *rng.pick(text::CUSTOMER_ANSWERS);
+    let body = rng.pick(text::CUSTOMER_ANSWERS);
     if !s.push(answer, customer, PlanAction::Message { role: AuthorRole::Customer, public: true, body, status: None }) {
         return false;
     }
@@ -318,7 +318,7 @@ fn ask_customer(rng: &mut Rng, s: &mut Steps<'_>, me: Who, customer: Who, at: Ti
         PlanAction::Message {
             role: AuthorRole::Agent,
             public: true,
-            body: *rng.pick(text::AGENT_FIXES),
+            body: rng.pick(text::AGENT_FIXES),
             status: Some(Status::Solved),
         },
     )
@@ -335,8 +335,8 @@ fn internal_request(rng: &mut Rng, org: &DemoOrg, s: &mut Steps<'_>, me: Who, at
     if !s.push(at, me, hold) {
         return false;
     }
-    let it_agent = *rng.pick(&org.members(IT));
-    let (subject, body) = *rng.pick(text::IT_REQUESTS);
+    let it_agent = rng.pick(&org.members(IT));
+    let (subject, body) = rng.pick(text::IT_REQUESTS);
     let raised = later(at, 120);
     let picked = s.work(raised, rng.skewed(1800.0));
     let fixed = s.work(picked, rng.skewed(2.0 * 3600.0));
@@ -348,7 +348,7 @@ fn internal_request(rng: &mut Rng, org: &DemoOrg, s: &mut Steps<'_>, me: Who, at
             PlanAction::Message {
                 role: AuthorRole::Agent,
                 public: true,
-                body: *rng.pick(text::IT_REPLIES),
+                body: rng.pick(text::IT_REPLIES),
                 status: Some(Status::Solved),
             },
         ),
@@ -370,7 +370,7 @@ fn internal_request(rng: &mut Rng, org: &DemoOrg, s: &mut Steps<'_>, me: Who, at
         PlanAction::Message {
             role: AuthorRole::Agent,
             public: true,
-            body: *rng.pick(text::AGENT_FIXES),
+            body: rng.pick(text::AGENT_FIXES),
             status: Some(Status::Solved),
         },
     )

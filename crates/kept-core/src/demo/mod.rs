@@ -71,8 +71,8 @@ impl DemoOrg {
 }
 
 fn person(rng: &mut Rng) -> (String, String) {
-    let first = *rng.pick(text::FIRST);
-    let last = *rng.pick(text::LAST);
+    let first = rng.pick(text::FIRST);
+    let last = rng.pick(text::LAST);
     (format!("{first} {last}"), format!("{}.{}", first.to_lowercase(), last.to_lowercase()))
 }
 
