@@ -139,7 +139,7 @@ pub async fn list_cases(
     caller: Caller,
     ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> ApiResult<Json<CaseList>> {
-    let filter = q.filter(&caller.principal)?;
+    let filter = q.filter(&caller.principal).map_err(bad_query)?;
     let sort = CaseSort::parse(q.sort.as_deref().unwrap_or("-updated_at")).map_err(|e| bad_query(e.into()))?;
     let cursor = q
         .cursor

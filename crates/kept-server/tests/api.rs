@@ -1,0 +1,15 @@
+//! kept-server's test suite: the API and pages in-process (tower `oneshot`),
+//! on SQLite and, when KEPT_TEST_POSTGRES_URL is set, PostgreSQL; plus a
+//! real server on port 0.
+
+#![expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod api {
+    pub mod app;
+    mod cases;
+    mod errors;
+    mod matrix;
+    mod openapi;
+    mod pages;
+    mod real_server;
+}

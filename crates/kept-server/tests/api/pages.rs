@@ -1,0 +1,265 @@
+use super::app::{Answer, TestApp};
+use crate::app_test;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kept_store::test_support::FIXTURE_PASSWORD;
+
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+}
+
+fn cookie_from(a: &Answer, name: &str) -> Option<String> {
+    a.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form with a csrf field");
+    html[at + 19..].split('"').next().unwrap().to_owned()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace('%', "%25").replace('&', "%26").replace('+', "%2B").replace(' ', "+").replace('=', "%3D")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl<'a> Browser<'a> {
+    async fn login(app: &'a TestApp, email: &str, password: &str) -> (Browser<'a>, Answer) {
+        let page = app.get("/login", "").await;
+        let login_cookie = cookie_from(&page, "kept_login_csrf").unwrap();
+        let body = form(&[("csrf", &csrf_in(&page.text)), ("email", email), ("password", password)]);
+        let req = Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header("cookie", &login_cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let answer = app.send(req).await;
+        let cookie = cookie_from(&answer, "kept_session").unwrap_or_default();
+        (Browser { app, cookie }, answer)
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.app.send(Request::builder().uri(path).header("cookie", &self.cookie).body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form(pairs)))
+            .unwrap();
+        self.app.send(req).await
+    }
+}
+
+fn location(a: &Answer) -> &str {
+    a.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+app_test!(an_agent_logs_in_replies_and_changes_status_through_pages, async |app: &TestApp| {
+    let id = app.case_by("ana", "Scanner jammed").await;
+    let (agent, answer) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    assert_eq!((answer.status, location(&answer)), (StatusCode::SEE_OTHER, "/queue"));
+    let session = answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("kept_session="))
+        .unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let queue = agent.get("/queue?view=teams").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.text.contains("Scanner jammed"));
+    let page = agent.get(&format!("/cases/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_in(&page.text);
+    let sent = agent
+        .post(
+            &format!("/cases/{id}/reply"),
+            &[("csrf", &csrf), ("body", "Try turning it off & on"), ("visibility", "public"), ("status", "pending")],
+        )
+        .await;
+    assert_eq!((sent.status, location(&sent)), (StatusCode::SEE_OTHER, format!("/cases/{id}").as_str()));
+    let page = agent.get(&format!("/cases/{id}")).await;
+    assert!(page.text.contains("Try turning it off &#38; on"), "escaped and shown");
+    assert!(page.text.contains("Waiting on you") || page.text.contains("s-pending"));
+    let solve = agent
+        .post(
+            &format!("/cases/{id}/update"),
+            &[
+                ("csrf", &csrf),
+                ("status", "solved"),
+                ("priority", "high"),
+                ("team_id", &app.fx.support.id.to_string()),
+                ("assignee_id", &app.fx.agent.id.to_string()),
+                ("case_type", "question"),
+                ("tags", "printer, vip"),
+            ],
+        )
+        .await;
+    assert_eq!(solve.status, StatusCode::SEE_OTHER, "{}", solve.text);
+    let api = app.get(&format!("/api/v1/cases/{id}"), "agent").await;
+    assert_eq!(api.json["status"], "solved");
+    assert_eq!(api.json["tags"], serde_json::json!(["printer", "vip"]));
+    let illegal = agent.post(&format!("/cases/{id}/update"), &[("csrf", &csrf), ("status", "pending")]).await;
+    assert_eq!(illegal.status, StatusCode::UNPROCESSABLE_ENTITY, "the page is shown again with the reason");
+    assert!(illegal.text.contains("cannot go from solved to pending"));
+});
+
+app_test!(forms_without_the_session_csrf_token_are_refused, async |app: &TestApp| {
+    let id = app.case_by("ana", "CSRF target").await;
+    let (agent, _) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    let forged = agent.post(&format!("/cases/{id}/reply"), &[("csrf", "guess"), ("body", "pwned")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = agent.post(&format!("/cases/{id}/reply"), &[("body", "pwned")]).await;
+    assert!(missing.status.is_client_error());
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{id}/messages"), "agent").await.json["messages"].as_array().unwrap().len(),
+        1
+    );
+    // A login form posted without its cookie (from another site) is refused too.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[("csrf", "x"), ("email", "agent@kept.test"), ("password", FIXTURE_PASSWORD)])))
+        .unwrap();
+    let a = app.send(req).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(cookie_from(&a, "kept_session").is_none());
+});
+
+app_test!(a_contact_opens_a_case_in_the_portal_and_sees_only_their_accounts_cases, async |app: &TestApp| {
+    let bobs = app.case_by("bob", "Globex secret").await;
+    let (ana, answer) = Browser::login(app, "ana@acme.test", FIXTURE_PASSWORD).await;
+    assert_eq!(location(&answer), "/portal");
+    let new = ana.get("/portal/new").await;
+    let csrf = csrf_in(&new.text);
+    let made = ana
+        .post(
+            "/portal/cases",
+            &[("csrf", &csrf), ("subject", "Cannot print <b>invoices</b>"), ("message", "Since Monday.")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let page = ana.get(location(&made)).await;
+    assert!(
+        page.text.contains("Cannot print &#60;b&#62;invoices&#60;/b&#62;") && !page.text.contains("<b>invoices"),
+        "HTML is escaped"
+    );
+    let list = ana.get("/portal").await;
+    assert!(list.text.contains("Cannot print"));
+    assert!(!list.text.contains("Globex secret"));
+    assert_eq!(ana.get(&format!("/portal/cases/{bobs}")).await.status, StatusCode::NOT_FOUND);
+    let staff_page = ana.get("/queue").await;
+    assert_eq!((staff_page.status, location(&staff_page)), (StatusCode::SEE_OTHER, "/portal"));
+    let reply = ana
+        .post(
+            &location(&made).replace("/portal/cases/", "/portal/cases/").to_owned().add_reply(),
+            &[("csrf", &csrf), ("body", "Any news?")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+});
+
+trait AddReply {
+    fn add_reply(self) -> String;
+}
+
+impl AddReply for String {
+    fn add_reply(self) -> String {
+        format!("{self}/reply")
+    }
+}
+
+app_test!(wrong_passwords_lock_the_login_after_the_limit, async |app: &TestApp| {
+    for _ in 0..5 {
+        let (_, a) = Browser::login(app, "agent@kept.test", "not the password").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(a.text.contains("wrong"));
+    }
+    let (_, locked) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+});
+
+app_test!(pages_need_a_session_and_logout_ends_it, async |app: &TestApp| {
+    for path in ["/queue", "/cases/1", "/portal", "/admin/accounts", "/settings/tokens"] {
+        let a = app.get(path, "").await;
+        assert_eq!((a.status, location(&a)), (StatusCode::SEE_OTHER, "/login"), "{path}");
+    }
+    let (agent, _) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    let csrf = csrf_in(&agent.get("/queue").await.text);
+    let out = agent.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(location(&out), "/login");
+    assert_eq!(location(&agent.get("/queue").await), "/login", "the old cookie no longer works");
+});
+
+app_test!(admins_manage_accounts_teams_and_users_from_pages, async |app: &TestApp| {
+    let (admin, _) = Browser::login(app, "admin@kept.test", FIXTURE_PASSWORD).await;
+    let csrf = csrf_in(&admin.get("/admin/accounts").await.text);
+    let made = admin
+        .post(
+            "/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("name", "Initech"),
+                ("tier", "enterprise"),
+                ("domains", "initech.test, initech.example"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let page = admin.get(location(&made)).await;
+    assert!(page.text.contains("initech.example, initech.test"));
+    let dup = admin.post("/admin/accounts", &[("csrf", &csrf), ("name", "initech"), ("tier", "standard")]).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.text.contains("already exists"));
+    let contact = admin
+        .post(
+            &format!("{}/contacts", location(&made)),
+            &[("csrf", &csrf), ("name", "Peter Gibbons"), ("email", "peter@initech.test")],
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::SEE_OTHER);
+    let team = admin.post("/admin/teams", &[("csrf", &csrf), ("name", "Onboarding")]).await;
+    assert_eq!(team.status, StatusCode::SEE_OTHER);
+    let joined = admin
+        .post(&format!("{}/members", location(&team)), &[("csrf", &csrf), ("user_id", &app.fx.agent.id.to_string())])
+        .await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER);
+    assert!(admin.get(location(&team)).await.text.contains("Alex Agent"));
+    let user = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("name", "Nina New"),
+                ("email", "nina@kept.test"),
+                ("role", "agent"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(user.status, StatusCode::SEE_OTHER, "{}", user.text);
+    let (nina, ok) = Browser::login(app, "nina@kept.test", "a long enough password").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(nina.get("/admin/users").await.status, StatusCode::FORBIDDEN, "agents do not manage users");
+});
