@@ -196,7 +196,11 @@ async fn new_case_page(
 use axum::response::IntoResponse;
 
 pub async fn show_new_case(State(state): State<AppState>, StaffUser(user): StaffUser) -> PageResult {
-    let form = NewCaseForm { channel: "phone".into(), priority: "normal".into(), ..NewCaseForm::default() };
+    // Route to the agent's own customer-facing team unless they choose another.
+    let teams = state.store.list_teams(&user.principal).await?;
+    let own = teams.iter().find(|t| !t.internal && user.principal.in_team(t.id)).map(|t| t.id.0);
+    let form =
+        NewCaseForm { channel: "phone".into(), priority: "normal".into(), team_id: own, ..NewCaseForm::default() };
     new_case_page(&state, &user, form, None).await
 }
 

@@ -1,0 +1,12 @@
+//! The kept binary as a user runs it: subcommands, exit codes, the demo,
+//! and a served desk reached over HTTP; plus browser tests in headless
+//! Chromium when KEPT_TEST_BROWSER=1.
+
+#![expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod cli {
+    mod browser;
+    mod commands;
+    pub mod process;
+    pub mod webdriver;
+}
