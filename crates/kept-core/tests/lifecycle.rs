@@ -1,6 +1,8 @@
 //! Property tests of the case lifecycle: whatever sequence of changes and
 //! messages people attempt, the rules hold.
 
+#![expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
 use jiff::Timestamp;
 use kept_core::cases::{
     AuthorRole, Case, CasePatch, Channel, EventKind, Priority, Status, apply_patch, set_status, status_after_message,

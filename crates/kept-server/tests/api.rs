@@ -2,7 +2,7 @@
 //! on SQLite and, when KEPT_TEST_POSTGRES_URL is set, PostgreSQL; plus a
 //! real server on port 0.
 
-#![expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot unwrap has failed")]
 
 mod api {
     pub mod app;

@@ -2,7 +2,7 @@
 //! and a served desk reached over HTTP; plus browser tests in headless
 //! Chromium when KEPT_TEST_BROWSER=1.
 
-#![expect(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot unwrap has failed")]
 
 mod cli {
     mod browser;
