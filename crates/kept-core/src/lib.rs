@@ -15,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod people;
 pub mod permissions;
+pub mod promises;
 pub mod stats;
 pub mod values;
 
