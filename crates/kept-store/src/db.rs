@@ -268,6 +268,10 @@ impl Db {
         })
     }
 
+    pub(crate) async fn fetch_one(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<DbRow> {
+        self.fetch_optional(sql, args).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    }
+
     /// A write outside a use case (e.g. touching a token's last use).
     pub(crate) async fn execute(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
         let sql = sql.into();

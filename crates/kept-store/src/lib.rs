@@ -9,16 +9,20 @@
 
 mod accounts;
 mod auth;
+mod books;
 mod cases;
 mod connect;
 mod db;
 mod error;
+mod jobs;
 mod migrate;
 mod people;
+mod promises;
 pub mod test_support;
 
 pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};
+pub use books::{CalendarInfo, PolicyInfo};
 pub use cases::{
     AssigneeFilter, CaseDetail, CaseFilter, CaseHistory, CaseList, CaseSort, Cursor, HistoryAction, HistoryStep,
     IdempotencyKey, MAX_TAGS, MessageOutcome, MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection,
@@ -27,8 +31,12 @@ pub use cases::{
 pub use connect::{PoolSize, redact};
 pub use db::Backend;
 pub use error::{Result, StoreError};
+pub use jobs::DueJob;
 pub use migrate::MIGRATION_FILES;
 pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
+pub use promises::{
+    NewAgentPromise, NewRecoveryAction, PromiseView, RecomputeOutcome, RecoveryActionView, RecoveryTaskView,
+};
 
 use db::Db;
 
@@ -36,12 +44,13 @@ use db::Db;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    books: std::sync::Arc<books::BooksCache>,
 }
 
 impl Store {
     /// Opens the database named by `url` without migrating it.
     pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
-        Ok(Self { db: connect::open(url, size).await? })
+        Ok(Self { db: connect::open(url, size).await?, books: Default::default() })
     }
 
     /// Opens the database and applies any pending migrations.

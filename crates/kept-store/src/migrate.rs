@@ -8,15 +8,23 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// (version, description, sqlite SQL, postgres SQL)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "promises",
+        include_str!("../migrations/sqlite/0002_promises.sql"),
+        include_str!("../migrations/postgres/0002_promises.sql"),
+    ),
+];
 
 /// The file names of each engine's migrations, for the twin-folder test.
-pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql"];
+pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql", "0002_promises.sql"];
 
 fn migrator(postgres: bool) -> Migrator {
     let migrations = MIGRATIONS

@@ -101,7 +101,7 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
     for plan in CaseStream::new(&org, options.seed, options.cases, options.days, now) {
         batch.push(history(&plan, &ids)?);
         if batch.len() == 500 {
-            written += flush(store, &mut batch).await?;
+            written += flush(store, &mut batch, now).await?;
             if written % step < 500 && options.cases >= 20_000 {
                 let mut err = std::io::stderr().lock();
                 let _ =
@@ -109,14 +109,14 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
             }
         }
     }
-    written += flush(store, &mut batch).await?;
+    written += flush(store, &mut batch, now).await?;
     Ok(Summary { logins: Logins(org.logins()), cases: written, seconds: started.elapsed().as_secs_f64() })
 }
 
-async fn flush(store: &Store, batch: &mut Vec<CaseHistory>) -> Result<usize, Failure> {
+async fn flush(store: &Store, batch: &mut Vec<CaseHistory>, now: Timestamp) -> Result<usize, Failure> {
     let n = batch.len();
     if n > 0 {
-        store.import_histories(batch).await?;
+        store.import_histories(batch, now).await?;
         batch.clear();
     }
     Ok(n)

@@ -24,6 +24,21 @@ string_enum!(
         FollowUpCreated = "follow_up_created",
         InternalRequestOpened = "internal_request_opened",
         InternalRequestSolved = "internal_request_solved",
+        PromiseStarted = "promise_started",
+        PromisePaused = "promise_paused",
+        PromiseResumed = "promise_resumed",
+        PromiseWarned = "promise_warned",
+        PromiseBreached = "promise_breached",
+        PromiseMet = "promise_met",
+        PromiseFulfilledLate = "promise_fulfilled_late",
+        PromiseRetargeted = "promise_retargeted",
+        PromiseReopened = "promise_reopened",
+        PromiseCancelled = "promise_cancelled",
+        /// An agent promised a callback or an update by a time.
+        PromiseMade = "promise_made",
+        RecoveryOpened = "recovery_opened",
+        RecoveryAction = "recovery_action",
+        RecoveryClosed = "recovery_closed",
     }
 );
 

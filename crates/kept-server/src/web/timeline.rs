@@ -2,6 +2,7 @@
 
 use super::views::show_time;
 use kept_core::cases::{EventKind, Status};
+use kept_core::promises::ClockKind;
 use kept_store::TimelineEntry;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -74,6 +75,47 @@ pub fn describe(entry: &TimelineEntry, names: &Names) -> TimelineLine {
         EventKind::InternalRequestSolved => {
             format!("{} solved the internal request {linked}", names.team(e.data.get("team_id")))
         }
+        EventKind::PromiseMade => format!(
+            "{who} promised a {} by {}: {}",
+            text(e.data.get("clock")),
+            e.data
+                .get("due_at")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok())
+                .map(show_time)
+                .unwrap_or_default(),
+            text(e.data.get("description"))
+        ),
+        EventKind::RecoveryOpened => "a recovery task was opened".to_owned(),
+        EventKind::RecoveryAction => {
+            format!("{who} recorded a recovery action: {}", text(e.data.get("kind")).replace('_', " "))
+        }
+        EventKind::RecoveryClosed => {
+            format!("{who} closed recovery: {}", text(e.data.get("outcome")).replace('_', " "))
+        }
+        promise => promise_line(promise, &e.data),
     };
     TimelineLine { at: show_time(e.at), at_iso: e.at.to_string(), text }
+}
+
+/// "First response promise breached", … for the clock transitions.
+fn promise_line(kind: EventKind, data: &Value) -> String {
+    let clock =
+        data.get("clock").and_then(Value::as_str).and_then(|c| ClockKind::parse("", c).ok()).map_or("A", |c| c.label());
+    let what = match kind {
+        EventKind::PromiseStarted => "started".to_owned(),
+        EventKind::PromisePaused => format!("paused ({})", text(data.get("detail")).replace('_', " ")),
+        EventKind::PromiseResumed => "resumed".to_owned(),
+        EventKind::PromiseWarned => "at risk".to_owned(),
+        EventKind::PromiseBreached => "breached".to_owned(),
+        EventKind::PromiseMet => "met".to_owned(),
+        EventKind::PromiseFulfilledLate => "kept late".to_owned(),
+        EventKind::PromiseRetargeted => {
+            let ms: i64 = data.get("detail").and_then(Value::as_str).and_then(|d| d.parse().ok()).unwrap_or(0);
+            format!("target changed to {} minutes", ms / 60_000)
+        }
+        EventKind::PromiseReopened => "reopened".to_owned(),
+        _ => "cancelled".to_owned(),
+    };
+    format!("{clock} promise {what}")
 }

@@ -92,6 +92,7 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let draft = draft_case(&mut tx, by, new, now).await?;
         let id = insert_case(&mut tx, draft).await?;
+        self.recompute(&mut tx, id, now).await?;
         if let Some(key) = key {
             tx.execute(
                 "INSERT INTO idempotency_keys (user_id, key, fingerprint, case_id, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -151,6 +152,7 @@ impl Store {
         let opened =
             NewEvent::internal_request(EventKind::InternalRequestOpened, by.actor(), now, child, request.team_id);
         events::append(&mut tx, parent.id, &[opened]).await?;
+        self.recompute(&mut tx, child, now).await?;
         let detail = detail_in_tx(&mut tx, child).await?;
         tx.commit().await?;
         Ok(detail)

@@ -67,19 +67,27 @@ pub enum HistoryAction {
 }
 
 impl Store {
-    /// Writes `cases` in one transaction and returns their ids.
-    pub async fn import_histories(&self, cases: &[CaseHistory]) -> Result<Vec<CaseId>> {
+    /// Writes `cases` in one transaction, computes their promise clocks as of
+    /// `now` (what the current policies make of that history), and returns
+    /// their ids.
+    pub async fn import_histories(&self, cases: &[CaseHistory], now: Timestamp) -> Result<Vec<CaseId>> {
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(cases.len());
         for history in cases {
-            ids.push(replay(&mut tx, history).await?);
+            let mut touched = Vec::new();
+            let id = replay(&mut tx, history, &mut touched).await?;
+            for case in touched.into_iter().chain([id]) {
+                self.recompute(&mut tx, case, now).await?;
+            }
+            ids.push(id);
         }
         tx.commit().await?;
         Ok(ids)
     }
 }
 
-async fn replay(tx: &mut Tx, h: &CaseHistory) -> Result<CaseId> {
+/// Replays one history; internal requests it raised are added to `children`.
+async fn replay(tx: &mut Tx, h: &CaseHistory, children: &mut Vec<CaseId>) -> Result<CaseId> {
     let case = Case {
         id: CaseId(0),
         subject: h.subject.clone(),
@@ -109,7 +117,7 @@ async fn replay(tx: &mut Tx, h: &CaseHistory) -> Result<CaseId> {
         actor: h.created_by.or(Some(h.requester_id)),
     };
     let id = insert_case(tx, draft).await?;
-    play_steps(tx, Case { id, ..case }, &h.steps).await?;
+    play_steps(tx, Case { id, ..case }, &h.steps, children).await?;
     Ok(id)
 }
 
@@ -118,6 +126,7 @@ fn play_steps<'a>(
     tx: &'a mut Tx,
     mut case: Case,
     steps: &'a [HistoryStep],
+    children: &'a mut Vec<CaseId>,
 ) -> std::pin::Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
     Box::pin(async move {
         let mut tags_changed = false;
@@ -163,7 +172,8 @@ fn play_steps<'a>(
                     ));
                     events::append(tx, case.id, &recorded).await?;
                     recorded.clear();
-                    play_steps(tx, Case { id: child_id, ..child }, steps).await?;
+                    play_steps(tx, Case { id: child_id, ..child }, steps, children).await?;
+                    children.push(child_id);
                     let solved = last_solve(steps);
                     if let Some((at, actor)) = solved {
                         recorded.push(NewEvent::internal_request(

@@ -85,6 +85,7 @@ impl Store {
                 .into());
             }
             let follow_up = open_follow_up(&mut tx, by, &case, new.body, now).await?;
+            self.recompute(&mut tx, follow_up, now).await?;
             let detail = detail_in_tx(&mut tx, follow_up).await?;
             let message = first_message(&mut tx, follow_up).await?;
             tx.commit().await?;
@@ -104,6 +105,7 @@ impl Store {
         save_case(&mut tx, &case, false).await?;
         events::append(&mut tx, case.id, &recorded).await?;
         after_status_change(&mut tx, by, &case, before, now).await?;
+        self.recompute(&mut tx, case.id, now).await?;
         let detail = detail_in_tx(&mut tx, case.id).await?;
         let message = message_by_id(&mut tx, message_id).await?;
         tx.commit().await?;

@@ -3,7 +3,7 @@
 //! current-state rows, the events, the search index — all or nothing.
 
 mod create;
-mod events;
+pub(crate) mod events;
 mod history;
 mod list;
 mod messages;
@@ -155,6 +155,14 @@ pub(crate) async fn load_for_update(tx: &mut Tx, by: &Principal, id: CaseId) -> 
         case.tags.insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
     }
     Ok(case)
+}
+
+/// Takes the case's row lock (PostgreSQL; SQLite's write transaction already
+/// excludes other writers) without the visibility checks of a person.
+pub(crate) async fn lock_case(tx: &mut Tx, id: CaseId) -> Result<()> {
+    let sql = format!("SELECT id FROM cases WHERE id = $1{}", tx.for_update());
+    tx.fetch_optional(Sql::built(sql), args![id.0]).await?.ok_or(DomainError::NotFound { entity: "case" })?;
+    Ok(())
 }
 
 /// Reads a case with its names inside a transaction (after a change).

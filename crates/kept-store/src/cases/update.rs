@@ -71,6 +71,7 @@ impl Store {
         }
         events::append(&mut tx, id, &recorded).await?;
         after_status_change(&mut tx, by, &case, before, now).await?;
+        self.recompute(&mut tx, id, now).await?;
         let detail = detail_in_tx(&mut tx, id).await?;
         tx.commit().await?;
         Ok(detail)
