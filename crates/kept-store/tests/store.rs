@@ -9,5 +9,6 @@ mod store {
     pub mod common;
     mod internal;
     mod lists;
+    mod promises;
     mod schema;
 }

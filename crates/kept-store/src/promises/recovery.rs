@@ -96,6 +96,8 @@ async fn with_actions(tx: &mut Tx, mut tasks: Vec<RecoveryTaskView>) -> Result<V
 
 /// Loads a task and its case, locked, checking that `by` works the case.
 async fn task_for_work(tx: &mut Tx, by: &Principal, task: i64) -> Result<RecoveryTaskView> {
+    // Recovery is internal work: to customers it does not exist.
+    by.require_staff()?;
     let sql = crate::db::Sql::built(format!("{TASK_SELECT} WHERE t.id = $1"));
     let row = tx.fetch_optional(sql, args![task]).await?.ok_or(DomainError::NotFound { entity: "recovery task" })?;
     let t = task_from_row(&row)?;
