@@ -16,6 +16,11 @@ pub struct ServerConfig {
     /// Failed logins allowed per email and per client address in one window.
     pub login_attempts: u32,
     pub login_window: Duration,
+    /// Run due jobs (promise deadlines) in this process.
+    pub run_jobs: bool,
+    /// Where people are, for reading and entering local times (agent
+    /// promises "by 15:00") and explaining clocks without a calendar.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl Default for ServerConfig {
@@ -27,6 +32,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             login_attempts: 10,
             login_window: Duration::from_secs(15 * 60),
+            run_jobs: true,
+            time_zone: jiff::tz::TimeZone::UTC,
         }
     }
 }

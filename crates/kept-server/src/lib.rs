@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 mod headers;
+pub mod jobs;
 pub mod state;
 pub mod web;
 
@@ -59,21 +60,30 @@ async fn wrong_method(req: Request) -> Response {
 pub struct Server {
     listener: TcpListener,
     app: Router,
+    state: AppState,
 }
 
 impl Server {
     pub async fn bind(state: AppState) -> std::io::Result<Self> {
         let listener = TcpListener::bind(state.config.listen).await?;
-        Ok(Self { listener, app: app(state) })
+        Ok(Self { listener, app: app(state.clone()), state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves (and runs due jobs) until `shutdown` completes, then lets
+    /// in-flight requests and the job in progress finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let runner = self.state.config.run_jobs.then(|| tokio::spawn(jobs::run(self.state.clone(), stopped)));
         let service = self.app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        if let Some(runner) = runner {
+            let _ = runner.await;
+        }
+        served
     }
 }

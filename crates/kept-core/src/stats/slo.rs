@@ -31,6 +31,17 @@ pub enum RiskStatus {
     Breached,
 }
 
+impl RiskStatus {
+    /// The snake_case name used in the API and pages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskStatus::OnTrack => "on_track",
+            RiskStatus::AtRisk => "at_risk",
+            RiskStatus::Breached => "breached",
+        }
+    }
+}
+
 /// Fifteen minutes: the floor of the at-risk band (D-27).
 const AT_RISK_FLOOR_S: i128 = 15 * 60;
 

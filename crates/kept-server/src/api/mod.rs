@@ -2,11 +2,13 @@
 //! `utoipa_axum::routes!`, which records it in the OpenAPI document at the
 //! same time: a route cannot exist without being described.
 
+pub mod books;
 pub mod cases;
 pub mod extract;
 pub mod org;
 pub mod parse;
 pub mod people;
+pub mod promises;
 pub mod types;
 
 use crate::error::ApiError;
@@ -44,6 +46,23 @@ pub fn router() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(people::list_tokens, people::create_token))
         .routes(routes!(people::revoke_token))
         .routes(routes!(people::login_token))
+        .routes(routes!(books::list_calendars, books::create_calendar))
+        .routes(routes!(books::get_calendar, books::update_calendar))
+        .routes(routes!(books::import_holidays))
+        .routes(routes!(books::calendar_due))
+        .routes(routes!(books::list_policies, books::create_policy))
+        .routes(routes!(books::get_policy, books::update_policy))
+        .routes(routes!(books::reorder_policies))
+        .routes(routes!(promises::case_promises, promises::make_promise))
+        .routes(routes!(promises::fulfil_promise))
+        .routes(routes!(promises::cancel_promise))
+        .routes(routes!(promises::case_recovery))
+        .routes(routes!(promises::open_recovery))
+        .routes(routes!(promises::record_recovery))
+        .routes(routes!(promises::close_recovery))
+        .routes(routes!(promises::recovery_limits, promises::set_recovery_limit))
+        .routes(routes!(promises::notifications))
+        .routes(routes!(promises::read_notification))
         .routes(routes!(openapi_json))
         .split_for_parts();
     describe(&mut api);

@@ -104,6 +104,15 @@ impl TestApp {
         self.send(req.body(body).unwrap()).await
     }
 
+    /// A call with a non-JSON body.
+    pub async fn call_text(&self, method: &str, path: &str, who: &str, content_type: &str, body: &str) -> Answer {
+        let mut req = Request::builder().method(method).uri(path).header("content-type", content_type);
+        if !who.is_empty() {
+            req = req.header("authorization", format!("Bearer tok-{who}"));
+        }
+        self.send(req.body(Body::from(body.to_owned())).unwrap()).await
+    }
+
     pub async fn get(&self, path: &str, who: &str) -> Answer {
         self.call("GET", path, who, None).await
     }

@@ -15,7 +15,7 @@ app_test!(the_openapi_document_is_served_and_describes_every_route, async |app: 
                 "{method} {path} documents its answers"
             );
             // Every documented route exists: calling it never hits the no-route fallback.
-            let concrete = path.replace("{id}", "1").replace("{user_id}", "1");
+            let concrete = path.replace("{id}", "1").replace("{user_id}", "1").replace("{promise_id}", "1");
             let answer = app.call(&method.to_uppercase(), &concrete, "admin", None).await;
             assert_ne!(answer.code(), "no_route", "{method} {path} is documented but not routed");
             assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");

@@ -79,6 +79,10 @@ CREATE INDEX promise_instances_determined_idx ON promise_instances (determined_a
 
 -- The nearest deadline of a case's owed promises, for queues sorted by it.
 ALTER TABLE cases ADD COLUMN next_breach_at BIGINT;
+-- When the case's clocks were last evaluated. Time on a case only moves
+-- forward: a change is never stamped before it, even if another replica's
+-- clock runs a little ahead (see kept-store cases::case_now).
+ALTER TABLE cases ADD COLUMN clocks_at BIGINT;
 CREATE INDEX cases_next_breach_idx ON cases (next_breach_at, id) WHERE next_breach_at IS NOT NULL;
 
 -- "I will call you back by 15:00": a promise with an owner and a deadline.

@@ -115,6 +115,7 @@ impl Store {
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
         let parent = load_for_update(&mut tx, by, parent).await?;
+        let now = super::case_now(&mut tx, parent.id, now).await?;
         if !by.can_work_case(CaseScope::from(&parent)) {
             return Err(DomainError::forbidden("only the team working a case can raise requests for it").into());
         }

@@ -54,6 +54,7 @@ impl Store {
     ) -> Result<MessageOutcome> {
         let mut tx = self.db.begin().await?;
         let mut case = load_for_update(&mut tx, by, id).await?;
+        let now = super::case_now(&mut tx, id, now).await?;
         let role = author_role(by, &case);
         let works = by.can_work_case(CaseScope::from(&case));
         if role == AuthorRole::Customer || !works {

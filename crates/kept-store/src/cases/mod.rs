@@ -17,6 +17,7 @@ pub use messages::{MessageOutcome, MessageView, NewMessage};
 
 use crate::db::{DbRow, Sql, SqlBuilder, Tx, args};
 use crate::error::{Result, StoreError};
+use jiff::Timestamp;
 use kept_core::DomainError;
 use kept_core::cases::{Case, Channel, Priority, Status};
 use kept_core::ids::{AccountId, CaseId, TeamId, UserId};
@@ -163,6 +164,20 @@ pub(crate) async fn lock_case(tx: &mut Tx, id: CaseId) -> Result<()> {
     let sql = format!("SELECT id FROM cases WHERE id = $1{}", tx.for_update());
     tx.fetch_optional(Sql::built(sql), args![id.0]).await?.ok_or(DomainError::NotFound { entity: "case" })?;
     Ok(())
+}
+
+/// The time to stamp a change to `case` with: `now`, but never before the
+/// case's last change or clock evaluation. Replicas' clocks differ by a few
+/// milliseconds; without this, a change could land "before" a breach that
+/// another replica already recorded, and the clocks would contradict the log.
+pub(crate) async fn case_now(tx: &mut Tx, case: CaseId, now: Timestamp) -> Result<Timestamp> {
+    let row = tx.fetch_optional("SELECT updated_at, clocks_at FROM cases WHERE id = $1", args![case.0]).await?;
+    let Some(row) = row else { return Ok(now) };
+    Ok([Some(now), Some(row.time("updated_at")?), row.opt_time("clocks_at")?]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(now))
 }
 
 /// Reads a case with its names inside a transaction (after a change).

@@ -21,6 +21,7 @@ impl Store {
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
         let mut case = load_for_update(&mut tx, by, id).await?;
+        let now = super::case_now(&mut tx, id, now).await?;
         if !by.can_work_case(CaseScope::from(&case)) {
             return Err(DomainError::forbidden("only the team working this case may change it").into());
         }

@@ -44,6 +44,7 @@ impl Store {
         if !by.can_work_case(CaseScope::from(&c)) {
             return Err(DomainError::forbidden("only the team working this case makes promises on it").into());
         }
+        let now = crate::cases::case_now(&mut tx, case, now).await?;
         let owner = new
             .owner
             .or(by.actor())
@@ -80,6 +81,7 @@ impl Store {
         if !by.can_work_case(CaseScope::from(&c)) {
             return Err(DomainError::forbidden("only the team working this case settles its promises").into());
         }
+        let now = crate::cases::case_now(&mut tx, case, now).await?;
         let row = tx
             .fetch_optional(
                 "SELECT fulfilled_at, cancelled_at FROM agent_promises WHERE id = $1 AND case_id = $2",

@@ -29,6 +29,8 @@ impl Store {
     /// Recomputes the clocks of `case` as of `now`, inside `tx` (which must
     /// hold the case's lock when the case already existed).
     pub(crate) async fn recompute(&self, tx: &mut Tx, case: CaseId, now: Timestamp) -> Result<RecomputeOutcome> {
+        let now = crate::cases::case_now(tx, case, now).await?;
+        tx.execute("UPDATE cases SET clocks_at = $1 WHERE id = $2", args![now, case.0]).await?;
         let books = self.books(tx).await?;
         let mut outcome = RecomputeOutcome::default();
         // Opening recovery or raising the priority changes the inputs: look again (bounded).
@@ -90,7 +92,8 @@ async fn store_evals(tx: &mut Tx, case: CaseId, evals: &[ClockEval], now: Timest
             e.warn_at,
             e.fulfilled_at,
             e.determined_at,
-            e.transitions.len() as i64,
+            // Never lower the count: what is in the log stays in the log.
+            (e.transitions.len().max(stored.get(&key).map_or(0, |s| s.1))) as i64,
             now
         ];
         let (id, emitted) = match stored.get(&key) {

@@ -162,6 +162,7 @@ impl Store {
         let note = kept_core::values::MessageBody::parse("note", &action.note)?;
         let mut tx = self.db.begin().await?;
         let t = task_for_work(&mut tx, by, task).await?;
+        let now = crate::cases::case_now(&mut tx, CaseId(t.case_id), now).await?;
         match (action.kind.as_str(), action.amount_cents) {
             ("goodwill_credit", None) => {
                 return Err(DomainError::invalid("required", "amount_cents", "a goodwill credit has an amount").into());
@@ -225,6 +226,7 @@ impl Store {
         let note = kept_core::values::MessageBody::parse("note", note)?;
         let mut tx = self.db.begin().await?;
         let t = task_for_work(&mut tx, by, task).await?;
+        let now = crate::cases::case_now(&mut tx, CaseId(t.case_id), now).await?;
         let outcome = if recovered { "recovered" } else { "not_recovered" };
         tx.execute(
             "UPDATE recovery_tasks SET closed_at = $1, outcome = $2, note = $3 WHERE id = $4",

@@ -248,3 +248,26 @@ store_test!(competing_workers_never_run_a_job_twice, async |db: &TestDb| {
     keys.dedup();
     assert_eq!(keys.len(), 40);
 });
+
+store_test!(a_change_stamped_before_the_last_clock_evaluation_cannot_rewrite_a_recorded_breach, async |db: &TestDb| {
+    // Replica B's clock runs 11 minutes behind replica A's, which already recorded the breach.
+    let env = env(db).await;
+    books(&env.store, 10).await;
+    let id = env.open_as(&env.ana, "Skewed clocks", at(0)).await.case.id;
+    run_due(&env.store, "replica-a", at(11)).await;
+    assert!(env.kinds(id).await.contains(&"promise_breached".to_owned()));
+    for who in [&env.admin, &env.manager, &env.agent] {
+        let high = CasePatch { priority: Some(Priority::High), ..CasePatch::default() };
+        env.store.update_case(who, id, high, at(0)).await.unwrap();
+        env.store.add_message(who, id, reply("hello", true, None), at(0)).await.unwrap();
+    }
+    let fr = clock(&env, id, ClockKind::FirstResponse, at(12)).await;
+    assert_eq!(fr.clock.status, ClockStatus::Breached, "the recorded breach stands");
+    let events = env.store.case_events(&env.admin, id).await.unwrap();
+    let breach = events.iter().find(|e| e.event.kind.as_str() == "promise_breached").unwrap().event.at;
+    let reply_at = events.iter().find(|e| e.event.kind.as_str() == "agent_reply").unwrap().event.at;
+    assert!(reply_at >= breach, "the late replica's reply is stamped after what is already recorded");
+    let kinds = env.kinds(id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "promise_breached").count(), 1);
+    assert!(kinds.contains(&"promise_fulfilled_late".to_owned()), "{kinds:?}");
+});

@@ -1,0 +1,69 @@
+//! The job runner: every `kept serve` process claims due jobs (promise
+//! deadlines and warnings) and runs them. Claims are atomic and leased, so
+//! several replicas share the work and a killed replica's jobs are taken
+//! over when its lease ends.
+
+use crate::state::AppState;
+use jiff::SignedDuration;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long a claimed job is ours before another replica may take it.
+const LEASE: SignedDuration = SignedDuration::from_secs(15);
+/// The longest the runner sleeps: new work scheduled by other replicas is
+/// seen at least this often.
+const MAX_NAP: Duration = Duration::from_millis(500);
+const BATCH: u32 = 200;
+
+pub fn worker_name() -> String {
+    let random = crate::auth::secrets::random_secret().map(|s| s[..8].to_owned()).unwrap_or_default();
+    format!("{}-{}", std::process::id(), random)
+}
+
+/// Runs jobs until `stop` turns true; a job in progress is finished first.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let worker = worker_name();
+    tracing::info!(%worker, "job runner started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let now = state.now();
+        let ran = match state.store.claim_jobs(&worker, now, LEASE, BATCH).await {
+            Ok(jobs) => {
+                for job in &jobs {
+                    if let Err(e) = state.store.run_job(job, &worker, state.now()).await {
+                        tracing::warn!(job = job.id, case = job.case_id, error = %e, "job failed; will retry");
+                        if let Err(e) = state.store.fail_job(job, &worker, state.now(), &e.to_string()).await {
+                            tracing::error!(error = %e, "cannot record a job failure");
+                        }
+                    }
+                }
+                jobs.len()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot claim jobs");
+                0
+            }
+        };
+        if ran as u32 == BATCH {
+            continue;
+        }
+        let nap = match state.store.next_job_at().await {
+            Ok(Some(next)) => {
+                let wait = next.duration_since(state.now());
+                if wait.is_negative() {
+                    Duration::from_millis(20)
+                } else {
+                    Duration::try_from(wait).unwrap_or(MAX_NAP).min(MAX_NAP)
+                }
+            }
+            _ => MAX_NAP,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(nap) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    tracing::info!(%worker, "job runner stopped");
+}
