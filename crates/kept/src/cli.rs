@@ -23,6 +23,13 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// Bad input from the user (a file, an argument): exit code 2.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+}
+
+impl Failure {
     fn config(message: impl Into<String>) -> Self {
         Self { code: 2, message: message.into() }
     }
@@ -70,9 +77,34 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Business-time arithmetic on a calendar file (the JSON the API accepts).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print when a promise of N business minutes made at --from is due (RFC 3339, UTC).
+    Due {
+        #[arg(long)]
+        calendar: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        business_minutes: i64,
+    },
+    /// Print the business seconds between --from and --to.
+    Between {
+        #[arg(long)]
+        calendar: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Args)]
@@ -194,10 +226,21 @@ pub async fn run() -> Result<(), Failure> {
             out(&token);
             Ok(())
         }
+        Command::Calendar(cmd) => {
+            out(&crate::calendar_cli::run(cmd_args(cmd))?);
+            Ok(())
+        }
         Command::Config(ConfigCommand::Default) => {
             out(config::EXAMPLE);
             Ok(())
         }
+    }
+}
+
+fn cmd_args(cmd: CalendarCommand) -> crate::calendar_cli::Args {
+    match cmd {
+        CalendarCommand::Due { calendar, from, business_minutes } => crate::calendar_cli::Args::Due { calendar, from, business_minutes },
+        CalendarCommand::Between { calendar, from, to } => crate::calendar_cli::Args::Between { calendar, from, to },
     }
 }
 
