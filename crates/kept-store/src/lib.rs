@@ -34,6 +34,7 @@ pub use error::{Result, StoreError};
 pub use jobs::DueJob;
 pub use migrate::MIGRATION_FILES;
 pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
+pub use promises::RECOVERY_ACTION_KINDS;
 pub use promises::{
     NewAgentPromise, NewRecoveryAction, PromiseView, RecomputeOutcome, RecoveryActionView, RecoveryTaskView,
 };

@@ -13,7 +13,8 @@ pub enum Args {
 }
 
 fn load(path: &PathBuf) -> Result<Calendar, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
     Calendar::from_json(&text).map_err(|e| {
         let field = if e.field().is_empty() { String::new() } else { format!("{}: ", e.field()) };
         Failure::input(format!("{}: {field}{}", path.display(), e.reason()))
@@ -21,7 +22,11 @@ fn load(path: &PathBuf) -> Result<Calendar, Failure> {
 }
 
 fn instant(flag: &str, raw: &str) -> Result<Timestamp, Failure> {
-    raw.parse().map_err(|_| Failure::input(format!("{flag}: '{raw}' is not an RFC 3339 time with an offset, like 2024-06-03T09:00:00-04:00")))
+    raw.parse().map_err(|_| {
+        Failure::input(format!(
+            "{flag}: '{raw}' is not an RFC 3339 time with an offset, like 2024-06-03T09:00:00-04:00"
+        ))
+    })
 }
 
 pub fn run(args: Args) -> Result<String, Failure> {

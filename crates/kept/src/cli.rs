@@ -127,6 +127,10 @@ struct ServeArgs {
     /// Seed a demo organisation first if the database is empty.
     #[arg(long)]
     demo: bool,
+    /// Where your people are (IANA name, e.g. Europe/London) [default: UTC;
+    /// America/New_York with --demo].
+    #[arg(long, env = "KEPT_TIME_ZONE")]
+    time_zone: Option<String>,
 }
 
 #[derive(Args)]
@@ -239,7 +243,9 @@ pub async fn run() -> Result<(), Failure> {
 
 fn cmd_args(cmd: CalendarCommand) -> crate::calendar_cli::Args {
     match cmd {
-        CalendarCommand::Due { calendar, from, business_minutes } => crate::calendar_cli::Args::Due { calendar, from, business_minutes },
+        CalendarCommand::Due { calendar, from, business_minutes } => {
+            crate::calendar_cli::Args::Due { calendar, from, business_minutes }
+        }
         CalendarCommand::Between { calendar, from, to } => crate::calendar_cli::Args::Between { calendar, from, to },
     }
 }
@@ -261,6 +267,12 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     if let Some(bytes) = file.max_body_bytes {
         config.max_body_bytes = bytes.max(1024);
     }
+    let zone = args
+        .time_zone
+        .or(file.time_zone.clone())
+        .unwrap_or_else(|| if args.demo { "America/New_York".into() } else { "UTC".into() });
+    config.time_zone = jiff::tz::TimeZone::get(&zone)
+        .map_err(|_| Failure::config(format!("unknown time zone '{zone}' (use an IANA name like Europe/London)")))?;
     let server = kept_server::Server::bind(AppState::new(store.clone(), clock, config))
         .await
         .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;

@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub session_hours: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub log_format: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 impl FileConfig {
@@ -54,6 +55,10 @@ max_body_bytes = 1048576
 
 # Log lines as "text" or "json".
 log_format = "text"
+
+# Where your people are (IANA name): agents enter promise times ("call back
+# by 15:00") in it. Business calendars carry their own zones.
+time_zone = "UTC"
 "#;
 
 #[cfg(test)]

@@ -95,6 +95,9 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
     let started = Instant::now();
     let org = organisation(options.seed);
     let ids = create_org(store, &org, now).await?;
+    // The promises were in force from the start of the history.
+    let since = now.checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(options.days) + 48)).unwrap_or(now);
+    create_books(store, &ids, since).await?;
     let mut batch = Vec::with_capacity(500);
     let mut written = 0;
     let step = (options.cases / 10).max(1);
@@ -236,4 +239,55 @@ fn history(plan: &CasePlan, ids: &Ids) -> Result<CaseHistory, Failure> {
         created_by: plan.entered_by.map(|i| ids.staff[i]),
         steps: steps(&plan.steps, ids)?,
     })
+}
+
+/// The demo's service strategy made concrete: a New York office calendar
+/// and four policies (internal requests, urgent cases, enterprise accounts,
+/// everyone else).
+async fn create_books(store: &Store, ids: &Ids, since: Timestamp) -> Result<(), Failure> {
+    let sys = Principal::system();
+    let calendar = kept_core::calendar::Calendar::from_json(
+        r#"{"time_zone": "America/New_York", "weekly": {"mon": [["08:00","18:00"]], "tue": [["08:00","18:00"]],
+            "wed": [["08:00","18:00"]], "thu": [["08:00","18:00"]], "fri": [["08:00","18:00"]]},
+            "holidays": ["2025-12-25", "2026-01-01", "2026-05-25", "2026-07-03", "2026-09-07", "2026-11-26", "2026-12-25", "2027-01-01"]}"#,
+    )
+    .map_err(|e| Failure { code: 1, message: format!("demo calendar: {}", e.reason()) })?;
+    let cal = store
+        .create_calendar(&sys, Name::parse("name", "New York office").map_err(invalid)?, &calendar, since)
+        .await?
+        .id;
+    let it = ids.teams[kept_core::demo::IT].0;
+    let policies = [
+        format!(
+            r#"{{"name": "Internal requests", "calendar_id": {cal}, "conditions": {{"team_ids": [{it}]}},
+            "targets": [{{"clock": "internal_handoff", "minutes": 240, "warn_at_percent": 75}}]}}"#
+        ),
+        format!(
+            r#"{{"name": "Urgent", "calendar_id": {cal}, "conditions": {{"priorities": ["urgent"]}},
+            "targets": [{{"clock": "first_response", "minutes": 30, "time": "calendar", "warn_at_percent": 50}},
+                        {{"clock": "next_reply", "minutes": 60, "time": "calendar"}},
+                        {{"clock": "first_resolution", "minutes": 480, "class": "core"}}],
+            "recovery": {{"minutes": 60}}}}"#
+        ),
+        format!(
+            r#"{{"name": "Enterprise accounts", "calendar_id": {cal}, "conditions": {{"tiers": ["enterprise"]}},
+            "targets": [{{"clock": "first_response", "minutes": 60, "warn_at_percent": 75}},
+                        {{"clock": "next_reply", "minutes": 240}},
+                        {{"clock": "first_resolution", "minutes": 1200, "class": "core"}},
+                        {{"clock": "keep_in_loop", "minutes": 1440, "time": "calendar"}}],
+            "recovery": {{"minutes": 120, "raise_priority": true}}}}"#
+        ),
+        format!(
+            r#"{{"name": "Everyone", "calendar_id": {cal},
+            "targets": [{{"clock": "first_response", "minutes": 240, "warn_at_percent": 75}},
+                        {{"clock": "next_reply", "minutes": 480}},
+                        {{"clock": "first_resolution", "minutes": 3000, "class": "core"}}]}}"#
+        ),
+    ];
+    for json in policies {
+        let spec: kept_core::promises::PolicySpec =
+            serde_json::from_str(&json).map_err(|e| Failure { code: 1, message: format!("demo policy: {e}") })?;
+        store.create_policy(&sys, spec, since).await?;
+    }
+    Ok(())
 }

@@ -224,13 +224,14 @@ impl CaseStream<'_> {
     }
 }
 
-/// Typical business seconds to a first reply, by priority.
+/// Typical business seconds to a first reply, by priority: agents work the
+/// queue by its deadlines, so urgent work is answered in minutes.
 fn first_reply_median(p: Priority) -> f64 {
     match p {
-        Priority::Urgent => 900.0,
-        Priority::High => 3600.0,
-        Priority::Normal => 3.0 * 3600.0,
-        Priority::Low => 6.0 * 3600.0,
+        Priority::Urgent => 600.0,
+        Priority::High => 1800.0,
+        Priority::Normal => 5400.0,
+        Priority::Low => 3.0 * 3600.0,
     }
 }
 
@@ -245,7 +246,9 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
         plan.priority = Priority::ALL[plan.priority.rank() as usize + 1];
         s.push(t, me, PlanAction::SetPriority(plan.priority));
     }
-    let first = s.work(s.last(t), rng.skewed(first_reply_median(plan.priority)));
+    // Enterprise accounts are promised more, and agents know it.
+    let speed = if org.accounts[plan.account].tier == "enterprise" { 0.4 } else { 1.0 };
+    let first = s.work(s.last(t), rng.skewed(first_reply_median(plan.priority) * speed));
     let flow = rng.weighted(&[40.0, 35.0, 10.0, if plan.team == SUPPORT { 7.0 } else { 0.0 }, 8.0]);
     let solved = match flow {
         0 => s.push(first, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved))),

@@ -155,6 +155,9 @@ pub struct CaseResponse {
     pub solved_at: Option<String>,
     #[schema(format = DateTime)]
     pub closed_at: Option<String>,
+    /// The nearest deadline of the case's owed promises (in the past if overdue).
+    #[schema(format = DateTime)]
+    pub next_breach_at: Option<String>,
 }
 
 impl CaseResponse {
@@ -180,6 +183,7 @@ impl CaseResponse {
             updated_at: rfc3339(c.updated_at),
             solved_at: c.solved_at.map(rfc3339),
             closed_at: c.closed_at.map(rfc3339),
+            next_breach_at: d.next_breach_at.map(rfc3339),
         }
     }
 }

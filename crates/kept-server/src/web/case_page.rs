@@ -2,6 +2,7 @@
 //! status and assignment, internal requests, timeline.
 
 use super::form::{WebForm, comma_list, form_id, given};
+use super::promise_views::{PromiseLine, TaskLine};
 use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, render, see_other};
 use super::timeline::{Names, TimelineLine, describe};
 use super::views::{Choice, MessageLine, choices, show_time};
@@ -72,6 +73,11 @@ struct CasePage {
     teams: Vec<Choice>,
     other_teams: Vec<(i64, String)>,
     assignees: Vec<Choice>,
+    promises: Vec<PromiseLine>,
+    tasks: Vec<TaskLine>,
+    action_kinds: &'static [&'static str],
+    promise_due_default: String,
+    time_zone: String,
     error: Option<String>,
 }
 
@@ -84,6 +90,9 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
     let staff =
         state.store.list_users(by, &UserFilter { staff: Some(true), limit: 500, ..UserFilter::default() }).await?;
     let members = state.store.team_members(by, detail.case.team_id).await?;
+    let now = state.now();
+    let promises = state.store.case_promises(by, id, now, &state.config.time_zone).await?;
+    let tasks = state.store.case_recovery_tasks(by, id).await?;
     let children = CaseFilter { parent_case_id: Some(id), ..CaseFilter::default() };
     let children = state.store.list_cases(by, &children, CaseSort::default(), None, 50).await?.cases;
     let mut names = Names::default();
@@ -132,6 +141,14 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
                 .chain(members.iter().filter(|u| u.active).map(|u| (u.id.0.to_string(), u.name.to_string()))),
             &c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
         ),
+        promises: promises.iter().map(|p| PromiseLine::new(p, now)).collect(),
+        tasks: tasks.iter().map(TaskLine::from).collect(),
+        action_kinds: kept_store::RECOVERY_ACTION_KINDS,
+        promise_due_default: local_input(
+            now.checked_add(jiff::SignedDuration::from_hours(2)).unwrap_or(now),
+            &state.config.time_zone,
+        ),
+        time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_owned(),
         error,
         c: CaseView::from(&detail),
     };
@@ -251,4 +268,166 @@ pub async fn internal_request(
     }
     .await;
     after(&state, &user, id, result).await
+}
+
+/// A `datetime-local` value in the organisation's time zone.
+pub fn local_input(t: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// Reads a `datetime-local` value as a time in the organisation's zone
+/// (D-16 for times that do not exist or occur twice).
+pub fn from_local_input(
+    field: &str,
+    raw: &str,
+    tz: &jiff::tz::TimeZone,
+) -> Result<jiff::Timestamp, kept_core::FieldError> {
+    let invalid = || kept_core::FieldError::new("invalid_time", field, "must be a date and time like 2024-06-03T15:00");
+    let civil: jiff::civil::DateTime = raw.trim().parse().map_err(|_| invalid())?;
+    tz.to_timestamp(civil).map_err(|_| invalid())
+}
+
+#[derive(Deserialize)]
+pub struct PromiseForm {
+    csrf: String,
+    kind: String,
+    due: String,
+    description: String,
+}
+
+pub async fn make_promise(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    WebForm(form): WebForm<PromiseForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = async {
+        let new = kept_store::NewAgentPromise {
+            kind: kept_core::promises::ClockKind::parse("kind", &form.kind)?,
+            due_at: from_local_input("due", &form.due, &state.config.time_zone)?,
+            description: form.description.clone(),
+            owner: None,
+        };
+        state.store.make_promise(&user.principal, id, new, state.now()).await?;
+        Ok(format!("/cases/{id}"))
+    }
+    .await;
+    after(&state, &user, id, result).await
+}
+
+#[derive(Deserialize)]
+pub struct SettleForm {
+    csrf: String,
+}
+
+pub async fn fulfil_promise(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path((id, promise)): Path<(i64, i64)>,
+    WebForm(form): WebForm<SettleForm>,
+) -> PageResult {
+    settle(state, user, id, promise, form, true).await
+}
+
+pub async fn cancel_promise(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path((id, promise)): Path<(i64, i64)>,
+    WebForm(form): WebForm<SettleForm>,
+) -> PageResult {
+    settle(state, user, id, promise, form, false).await
+}
+
+async fn settle(state: AppState, user: WebUser, id: i64, promise: i64, form: SettleForm, fulfil: bool) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = state
+        .store
+        .settle_promise(&user.principal, id, promise, fulfil, state.now())
+        .await
+        .map(|()| format!("/cases/{id}"))
+        .map_err(PageError::from);
+    after(&state, &user, id, result).await
+}
+
+#[derive(Deserialize)]
+pub struct RecoveryForm {
+    csrf: String,
+    kind: String,
+    amount: Option<String>,
+    note: String,
+}
+
+pub async fn record_recovery(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path((id, task)): Path<(i64, i64)>,
+    WebForm(form): WebForm<RecoveryForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let result = async {
+        let amount_cents = given(&form.amount)
+            .map(|a| {
+                parse_money(a)
+                    .ok_or_else(|| kept_core::FieldError::new("invalid_value", "amount", "an amount like 25 or 25.50"))
+            })
+            .transpose()?;
+        let action = kept_store::NewRecoveryAction { kind: form.kind.clone(), amount_cents, note: form.note.clone() };
+        state.store.record_recovery_action(&user.principal, task, action, state.now()).await?;
+        Ok(format!("/cases/{id}"))
+    }
+    .await;
+    after(&state, &user, id, result).await
+}
+
+/// "25" or "25.5" or "25.50" → 2550 cents.
+fn parse_money(raw: &str) -> Option<i64> {
+    let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
+    if frac.len() > 2 || whole.is_empty() {
+        return None;
+    }
+    let cents = format!("{frac:0<2}").parse::<i64>().ok()?;
+    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    csrf: String,
+    outcome: String,
+    note: String,
+}
+
+pub async fn close_recovery(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path((id, task)): Path<(i64, i64)>,
+    WebForm(form): WebForm<CloseForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let id = CaseId(id);
+    let recovered = form.outcome == "recovered";
+    let result = state
+        .store
+        .close_recovery_task(&user.principal, task, recovered, &form.note, state.now())
+        .await
+        .map(|()| format!("/cases/{id}"))
+        .map_err(PageError::from);
+    after(&state, &user, id, result).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_money;
+
+    #[test]
+    fn money_is_read_in_cents() {
+        assert_eq!(parse_money("25"), Some(2500));
+        assert_eq!(parse_money("25.5"), Some(2550));
+        assert_eq!(parse_money("0.07"), Some(7));
+        assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("x"), None);
+    }
 }

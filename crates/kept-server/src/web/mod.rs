@@ -4,10 +4,12 @@
 
 mod admin;
 mod assets;
+mod books;
 mod case_page;
 mod form;
 mod login;
 mod portal;
+mod promise_views;
 mod queue;
 pub mod session;
 mod timeline;
@@ -30,6 +32,11 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/reply", post(case_page::reply))
         .route("/cases/{id}/update", post(case_page::update))
         .route("/cases/{id}/internal-request", post(case_page::internal_request))
+        .route("/cases/{id}/promises", post(case_page::make_promise))
+        .route("/cases/{id}/promises/{promise}/fulfil", post(case_page::fulfil_promise))
+        .route("/cases/{id}/promises/{promise}/cancel", post(case_page::cancel_promise))
+        .route("/cases/{id}/recovery/{task}/actions", post(case_page::record_recovery))
+        .route("/cases/{id}/recovery/{task}/close", post(case_page::close_recovery))
         .route("/portal", get(portal::portal))
         .route("/portal/new", get(portal::show_new))
         .route("/portal/cases", post(portal::create))
@@ -44,6 +51,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{id}/members/{user_id}/remove", post(admin::remove_member))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/calendars", get(books::calendars).post(books::create_calendar))
+        .route("/admin/calendars/{id}", get(books::calendar).post(books::update_calendar))
+        .route("/admin/calendars/{id}/holidays", post(books::import_holidays))
+        .route("/admin/policies", get(books::policies).post(books::create_policy))
+        .route("/admin/policies/{id}", get(books::policy).post(books::update_policy))
+        .route("/admin/policies/{id}/up", post(books::move_up))
         .route("/settings/tokens", get(tokens::tokens).post(tokens::create_token))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke_token))
         .route("/assets/{name}", get(assets::asset))

@@ -117,12 +117,15 @@ struct PortalCase {
     created_iso: String,
     follow_up_of: Option<i64>,
     messages: Vec<MessageLine>,
+    promises: Vec<super::promise_views::PromiseLine>,
     error: Option<String>,
 }
 
 async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<String>) -> PageResult {
     let detail = state.store.get_case(&user.principal, id).await?;
     let messages = state.store.case_messages(&user.principal, id).await?;
+    let now = state.now();
+    let promises = state.store.case_promises(&user.principal, id, now, &state.config.time_zone).await?;
     let c = &detail.case;
     let page = PortalCase {
         layout: user.layout(format!("Case {}", c.id)),
@@ -135,6 +138,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         created_iso: c.created_at.to_string(),
         follow_up_of: c.follow_up_of.map(|f| f.0),
         messages: messages.iter().map(MessageLine::from).collect(),
+        promises: promises.iter().map(|p| super::promise_views::PromiseLine::new(p, now)).collect(),
         error,
     };
     let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

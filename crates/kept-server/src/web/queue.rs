@@ -93,14 +93,16 @@ pub async fn queue(
             "unassigned" => Some(AssigneeFilter::Unassigned),
             _ => None,
         };
-        let sort = CaseSort::default();
+        // Nearest deadline first: what will break next comes first.
+        let sort = CaseSort { key: kept_store::SortKey::NextBreach, direction: kept_store::SortDirection::Asc };
         let cursor = given(&p.cursor).map(|c| Cursor::decode(c, sort)).transpose()?;
         let page = state.store.list_cases(by, &filter, sort, cursor, 50).await?;
         (page.cases, page.next_cursor)
     } else {
         (state.store.search_cases(by, &q, 100).await?, None)
     };
-    let rows: Vec<CaseRow> = rows.iter().map(CaseRow::from).collect();
+    let now = state.now();
+    let rows: Vec<CaseRow> = rows.iter().map(|d| CaseRow::from(d).with_deadline(d.next_breach_at, now)).collect();
     let next_url = next_cursor.map(|c| {
         let team = team_id.map(|t| t.to_string()).unwrap_or_default();
         format!("/queue?view={view}&status={status}&team_id={team}&priority={priority}&cursor={c}")

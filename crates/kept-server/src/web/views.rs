@@ -22,6 +22,10 @@ pub struct CaseRow {
     pub internal: bool,
     pub updated: String,
     pub updated_iso: String,
+    /// The nearest promise deadline: "in 1 h 20 min" / "overdue by 5 min".
+    pub deadline: String,
+    pub deadline_iso: Option<String>,
+    pub overdue: bool,
 }
 
 impl From<&CaseDetail> for CaseRow {
@@ -40,6 +44,9 @@ impl From<&CaseDetail> for CaseRow {
             internal: c.is_internal(),
             updated: show_time(c.updated_at),
             updated_iso: c.updated_at.to_string(),
+            deadline: String::new(),
+            deadline_iso: d.next_breach_at.filter(|_| c.status.is_unsolved()).map(|t| t.to_string()),
+            overdue: false,
         }
     }
 }
@@ -82,4 +89,16 @@ pub fn choices<V: ToString, L: ToString>(items: impl IntoIterator<Item = (V, L)>
             Choice { selected: value == current, value, label: l.to_string() }
         })
         .collect()
+}
+
+impl CaseRow {
+    /// Fills the countdown to the case's nearest deadline as of `now`.
+    pub fn with_deadline(mut self, next: Option<Timestamp>, now: Timestamp) -> Self {
+        if let Some(due) = next.filter(|_| self.deadline_iso.is_some()) {
+            self.overdue = due <= now;
+            let d = super::promise_views::duration(due.duration_since(now));
+            self.deadline = if self.overdue { format!("overdue by {d}") } else { format!("in {d}") };
+        }
+        self
+    }
 }

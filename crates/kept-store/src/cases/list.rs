@@ -20,6 +20,8 @@ pub enum SortKey {
     #[default]
     UpdatedAt,
     Priority,
+    /// The nearest promise deadline; cases without one come last.
+    NextBreach,
 }
 
 impl SortKey {
@@ -28,6 +30,7 @@ impl SortKey {
             SortKey::CreatedAt => "c.created_at",
             SortKey::UpdatedAt => "c.updated_at",
             SortKey::Priority => "c.priority",
+            SortKey::NextBreach => "COALESCE(c.next_breach_at, 9000000000000000)",
         }
     }
 
@@ -36,6 +39,7 @@ impl SortKey {
             SortKey::CreatedAt => "created_at",
             SortKey::UpdatedAt => "updated_at",
             SortKey::Priority => "priority",
+            SortKey::NextBreach => "next_breach_at",
         }
     }
 }
@@ -64,11 +68,12 @@ impl CaseSort {
             "created_at" => SortKey::CreatedAt,
             "updated_at" => SortKey::UpdatedAt,
             "priority" => SortKey::Priority,
+            "next_breach_at" => SortKey::NextBreach,
             _ => {
                 return Err(DomainError::invalid(
                     "invalid_sort",
                     "sort",
-                    "must be created_at, updated_at or priority, with '-' for descending",
+                    "must be created_at, updated_at, priority or next_breach_at, with '-' for descending",
                 ));
             }
         };
@@ -206,6 +211,7 @@ fn sort_value(d: &CaseDetail, key: SortKey) -> i64 {
         SortKey::CreatedAt => d.case.created_at.as_millisecond(),
         SortKey::UpdatedAt => d.case.updated_at.as_millisecond(),
         SortKey::Priority => d.case.priority.rank(),
+        SortKey::NextBreach => d.next_breach_at.map_or(9_000_000_000_000_000, |t| t.as_millisecond()),
     }
 }
 

@@ -61,11 +61,13 @@ pub struct CaseDetail {
     pub team_name: String,
     pub assignee_name: Option<String>,
     pub requesting_team_name: Option<String>,
+    /// The nearest deadline of the case's owed promises (past if overdue).
+    pub next_breach_at: Option<Timestamp>,
 }
 
 pub(crate) const CASE_SELECT: &str = "SELECT c.id, c.subject, c.status, c.priority, c.channel, c.case_type, \
     c.account_id, c.requester_id, c.team_id, c.assignee_id, c.parent_case_id, c.requesting_team_id, \
-    c.follow_up_of, c.created_by, c.created_at, c.updated_at, c.solved_at, c.closed_at, \
+    c.follow_up_of, c.created_by, c.created_at, c.updated_at, c.solved_at, c.closed_at, c.next_breach_at, \
     a.name AS account_name, a.tier AS account_tier, r.name AS requester_name, r.email AS requester_email, \
     t.name AS team_name, s.name AS assignee_name, rt.name AS requesting_team_name \
     FROM cases c \
@@ -113,6 +115,7 @@ pub(crate) fn detail_from_row(row: &DbRow) -> Result<CaseDetail> {
         team_name: row.text("team_name")?,
         assignee_name: row.opt_text("assignee_name")?,
         requesting_team_name: row.opt_text("requesting_team_name")?,
+        next_breach_at: row.opt_time("next_breach_at")?,
     })
 }
 

@@ -10,4 +10,4 @@ mod recovery;
 pub use agent::NewAgentPromise;
 pub use read::PromiseView;
 pub use recompute::RecomputeOutcome;
-pub use recovery::{NewRecoveryAction, RecoveryActionView, RecoveryTaskView};
+pub use recovery::{ACTION_KINDS as RECOVERY_ACTION_KINDS, NewRecoveryAction, RecoveryActionView, RecoveryTaskView};

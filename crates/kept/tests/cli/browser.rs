@@ -31,7 +31,7 @@ fn agent_works_a_case(desk: &Served) {
     // Change the status from the side panel.
     b.click("#p-status option[value=solved]");
     b.click("#p-priority option[value=high]");
-    b.click("aside form button[type=submit]");
+    b.click("#case-props button[type=submit]");
     b.wait_for_text(".case-head .meta", "Solved");
     assert!(
         b.text(".timeline").contains("changed the status from Waiting on you to Solved"),

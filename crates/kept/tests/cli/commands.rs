@@ -154,22 +154,73 @@ fn calendar_due_and_between_answer_in_utc_and_business_seconds() {
     )
     .unwrap();
     let cal = file.to_str().unwrap();
-    let due = run(&["calendar", "due", "--calendar", cal, "--from", "2024-06-04T11:00:00-04:00", "--business-minutes", "450"]);
+    let due = run(&[
+        "calendar",
+        "due",
+        "--calendar",
+        cal,
+        "--from",
+        "2024-06-04T11:00:00-04:00",
+        "--business-minutes",
+        "450",
+    ]);
     assert_eq!(text(&due.stdout).trim(), "2024-06-05T14:30:00Z", "METRICS T7");
-    let t1 = run(&["calendar", "between", "--calendar", cal, "--from", "2024-11-01T16:00:00-04:00", "--to", "2024-11-04T10:30:00-05:00"]);
+    let t1 = run(&[
+        "calendar",
+        "between",
+        "--calendar",
+        cal,
+        "--from",
+        "2024-11-01T16:00:00-04:00",
+        "--to",
+        "2024-11-04T10:30:00-05:00",
+    ]);
     assert_eq!(text(&t1.stdout).trim(), "9000", "METRICS T1");
-    let end = run(&["calendar", "due", "--calendar", cal, "--from", "2024-06-03T15:00:00-04:00", "--business-minutes", "120"]);
+    let end = run(&[
+        "calendar",
+        "due",
+        "--calendar",
+        cal,
+        "--from",
+        "2024-06-03T15:00:00-04:00",
+        "--business-minutes",
+        "120",
+    ]);
     assert_eq!(text(&end.stdout).trim(), "2024-06-03T21:00:00Z", "due exactly at 17:00 (D-17)");
-    let holiday = run(&["calendar", "due", "--calendar", cal, "--from", "2024-11-27T16:00:00-05:00", "--business-minutes", "120"]);
+    let holiday = run(&[
+        "calendar",
+        "due",
+        "--calendar",
+        cal,
+        "--from",
+        "2024-11-27T16:00:00-05:00",
+        "--business-minutes",
+        "120",
+    ]);
     assert_eq!(text(&holiday.stdout).trim(), "2024-11-29T15:00:00Z", "Thanksgiving is closed");
-    let eve = run(&["calendar", "due", "--calendar", cal, "--from", "2024-12-24T12:00:00-05:00", "--business-minutes", "120"]);
-    assert_eq!(text(&eve.stdout).trim(), "2024-12-25T15:00:00Z", "Christmas Eve closes at 13:00; the weekly schedule has Christmas open");
-    std::fs::write(&file, r#"{"time_zone": "UTC", "weekly": {"mon": [["09:00","12:00"], ["11:00","13:00"]]}}"#).unwrap();
+    let eve = run(&[
+        "calendar",
+        "due",
+        "--calendar",
+        cal,
+        "--from",
+        "2024-12-24T12:00:00-05:00",
+        "--business-minutes",
+        "120",
+    ]);
+    assert_eq!(
+        text(&eve.stdout).trim(),
+        "2024-12-25T15:00:00Z",
+        "Christmas Eve closes at 13:00; the weekly schedule has Christmas open"
+    );
+    std::fs::write(&file, r#"{"time_zone": "UTC", "weekly": {"mon": [["09:00","12:00"], ["11:00","13:00"]]}}"#)
+        .unwrap();
     let bad = run(&["calendar", "due", "--calendar", cal, "--from", "2024-06-04T11:00:00Z", "--business-minutes", "5"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("weekly.mon"), "{}", text(&bad.stderr));
     std::fs::write(&file, r#"{"time_zone": "UTC", "weekly": {"mon": [["09:00","12:00"]]}}"#).unwrap();
-    let bad_time = run(&["calendar", "between", "--calendar", cal, "--from", "yesterday", "--to", "2024-06-04T11:00:00Z"]);
+    let bad_time =
+        run(&["calendar", "between", "--calendar", cal, "--from", "yesterday", "--to", "2024-06-04T11:00:00Z"]);
     assert_eq!(bad_time.status.code(), Some(2));
     assert!(text(&bad_time.stderr).contains("--from"));
 }
