@@ -11,7 +11,8 @@ fn seeded_desk(url: &str) -> Served {
     Served::start(url)
 }
 
-fn agent_works_a_case(desk: &Served) {
+/// The agent's golden path; returns the id of the case they opened.
+fn agent_works_a_case(desk: &Served) -> String {
     let b = Browser::start();
     b.login(&desk.base, "agent@demo.kept", "kept-demo-password");
     b.wait_for_text("h1", "Queue");
@@ -22,6 +23,19 @@ fn agent_works_a_case(desk: &Served) {
     b.fill("#n-message", "Dana called: the badge printer at reception is offline.");
     b.click("main form button[type=submit]");
     b.wait_for_text("h1", "badge printer offline");
+    let case = b.current_url().rsplit('/').next().unwrap().to_owned();
+    // Northwind is an enterprise account: its promises show, with their clocks.
+    let promises = b.text(".promises");
+    assert!(promises.contains("First response") && promises.contains("First resolution"), "{promises}");
+    assert!(promises.contains("due in") || promises.contains("paused"), "a countdown: {promises}");
+    b.click(".promises details summary");
+    b.wait_for_text(".promises .explain", "started");
+    // The agent promises a callback; it becomes a clock of its own.
+    b.click("details.make-promise summary");
+    b.fill("#pm-desc", "Call Dana back about the badge printer");
+    b.click("details.make-promise button[type=submit]");
+    b.wait_for_text(".promises", "Call Dana back about the badge printer");
+    assert!(b.text(".timeline").contains("promised a callback"), "{}", b.text(".timeline"));
     // Reply, asking a question, and set it pending.
     b.fill("#reply-body", "Could you tell us the printer's model?");
     b.click("#reply-status option[value=pending]");
@@ -39,15 +53,22 @@ fn agent_works_a_case(desk: &Served) {
         b.text(".timeline")
     );
     if let Ok(dir) = std::env::var("KEPT_SCREENSHOT_DIR") {
+        b.go(&format!("{}/cases/{case}", desk.base));
+        b.wait_for_text("h1", "badge printer offline");
         b.screenshot(&format!("{dir}/case-page.png"));
     }
     b.quit();
+    case
 }
 
-fn contact_sees_only_their_cases(desk: &Served) {
+fn contact_sees_only_their_cases(desk: &Served, promised_case: &str) {
     let b = Browser::start();
     b.login(&desk.base, "dana@northwind.example", "kept-demo-password");
     b.wait_for_text("h1", "Your cases");
+    b.go(&format!("{}/portal/cases/{promised_case}", desk.base));
+    b.wait_for_text(".promises", "Call Dana back about the badge printer");
+    assert!(b.text(".promises").contains("Alex Agent"), "who keeps the promise");
+    assert!(!b.text("main").contains("First response"), "internal targets stay internal");
     b.go(&format!("{}/portal/new", desk.base));
     b.fill("#pn-subject", "Browser test: need a new badge");
     b.fill("#pn-message", "My badge stopped working.");
@@ -94,8 +115,8 @@ fn golden_paths_in_a_real_browser_on_sqlite() {
     }
     let dir = Scratch::new();
     let desk = seeded_desk(&dir.sqlite_url());
-    agent_works_a_case(&desk);
-    contact_sees_only_their_cases(&desk);
+    let case = agent_works_a_case(&desk);
+    contact_sees_only_their_cases(&desk, &case);
 }
 
 #[test]
@@ -109,7 +130,7 @@ fn golden_paths_in_a_real_browser_on_postgres() {
         return;
     };
     let desk = seeded_desk(db.url());
-    agent_works_a_case(&desk);
-    contact_sees_only_their_cases(&desk);
+    let case = agent_works_a_case(&desk);
+    contact_sees_only_their_cases(&desk, &case);
     drop(desk);
 }

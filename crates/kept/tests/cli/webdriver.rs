@@ -72,6 +72,10 @@ impl Browser {
         post(&self.url("/url"), &json!({"url": url}));
     }
 
+    pub fn current_url(&self) -> String {
+        get(&self.url("/url"))["value"].as_str().unwrap_or("").to_owned()
+    }
+
     fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
