@@ -11,5 +11,6 @@ mod api {
     mod matrix;
     mod openapi;
     mod pages;
+    mod promises;
     mod real_server;
 }

@@ -216,3 +216,17 @@ impl Store {
         self.db.execute(crate::db::Sql::built(sql.to_owned()), Vec::new()).await
     }
 }
+
+impl Store {
+    /// How many events of `kind` the log holds, and on how many distinct cases.
+    pub async fn count_events_unchecked(&self, kind: &str) -> crate::Result<(i64, i64)> {
+        let row = self
+            .db
+            .fetch_one(
+                "SELECT COUNT(*) AS n, COUNT(DISTINCT case_id) AS cases FROM events WHERE kind = $1",
+                crate::db::args![kind],
+            )
+            .await?;
+        Ok((row.int("n")?, row.int("cases")?))
+    }
+}

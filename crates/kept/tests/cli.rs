@@ -8,5 +8,6 @@ mod cli {
     mod browser;
     mod commands;
     pub mod process;
+    mod replicas;
     pub mod webdriver;
 }
