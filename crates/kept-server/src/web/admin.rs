@@ -3,7 +3,7 @@
 //! handlers only translate forms.
 
 use super::form::{WebForm, comma_list, form_id, given};
-use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, render, see_other};
+use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, refusal, render, render_form, see_other};
 use crate::api::types::{AccountResponse, UserResponse};
 use crate::auth::secrets::hash_password;
 use crate::error::ApiError;
@@ -18,14 +18,6 @@ use kept_core::people::Role;
 use kept_core::values::{Email, EmailDomain, Name, Password, Slug};
 use kept_store::{AccountPatch, NewAccount, NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
 use serde::Deserialize;
-
-/// Shows `page` again with a refusal, or passes other errors on.
-fn refused(e: PageError) -> Result<String, PageError> {
-    match e {
-        PageError::Api(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => Ok(e.message),
-        other => Err(other),
-    }
-}
 
 fn domains(raw: &Option<String>) -> Result<Vec<EmailDomain>, PageError> {
     comma_list(raw).iter().map(|d| EmailDomain::parse("domains", d).map_err(PageError::from)).collect()
@@ -73,8 +65,7 @@ async fn accounts_page(state: &AppState, user: &WebUser, params: ListParams, err
         tiers: SUGGESTED_TIERS,
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn accounts(
@@ -111,7 +102,7 @@ pub async fn create_account(
     .await;
     match result {
         Ok(id) => Ok(see_other(&format!("/admin/accounts/{id}"))),
-        Err(e) => accounts_page(&state, &user, ListParams::default(), Some(refused(e)?)).await,
+        Err(e) => accounts_page(&state, &user, ListParams::default(), Some(refusal(e)?)).await,
     }
 }
 
@@ -136,8 +127,7 @@ async fn account_page(state: &AppState, user: &WebUser, id: AccountId, error: Op
         can_edit: user.principal.require_account_editor().is_ok(),
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn account(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
@@ -164,7 +154,7 @@ pub async fn update_account(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/accounts/{id}"))),
-        Err(e) => account_page(&state, &user, id, Some(refused(e)?)).await,
+        Err(e) => account_page(&state, &user, id, Some(refusal(e)?)).await,
     }
 }
 
@@ -197,7 +187,7 @@ pub async fn add_contact(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/accounts/{id}"))),
-        Err(e) => account_page(&state, &user, id, Some(refused(e)?)).await,
+        Err(e) => account_page(&state, &user, id, Some(refusal(e)?)).await,
     }
 }
 
@@ -235,7 +225,7 @@ pub async fn create_team(
     match result {
         Ok(id) => Ok(see_other(&format!("/admin/teams/{id}"))),
         Err(e) => {
-            let message = refused(e)?;
+            let message = refusal(e)?;
             let teams = state.store.list_teams(&user.principal).await?;
             let page = TeamsPage { layout: user.layout("Teams"), teams, error: Some(message) };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -273,8 +263,7 @@ async fn team_page(state: &AppState, user: &WebUser, id: TeamId, error: Option<S
         error,
         team,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn team(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
@@ -298,7 +287,7 @@ pub async fn update_team(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/teams/{id}"))),
-        Err(e) => team_page(&state, &user, id, Some(refused(e)?)).await,
+        Err(e) => team_page(&state, &user, id, Some(refusal(e)?)).await,
     }
 }
 
@@ -325,7 +314,7 @@ pub async fn add_member(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/teams/{id}"))),
-        Err(e) => team_page(&state, &user, id, Some(refused(e)?)).await,
+        Err(e) => team_page(&state, &user, id, Some(refusal(e)?)).await,
     }
 }
 
@@ -344,7 +333,7 @@ pub async fn remove_member(
     let id = TeamId(id);
     match state.store.remove_team_member(&user.principal, id, UserId(member)).await {
         Ok(()) => Ok(see_other(&format!("/admin/teams/{id}"))),
-        Err(e) => team_page(&state, &user, id, Some(refused(e.into())?)).await,
+        Err(e) => team_page(&state, &user, id, Some(refusal(e.into())?)).await,
     }
 }
 
@@ -369,8 +358,7 @@ async fn users_page(state: &AppState, user: &WebUser, error: Option<String>) -> 
         roles: Role::STAFF.iter().map(|r| r.as_str()).collect(),
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn users(State(state): State<AppState>, StaffUser(user): StaffUser) -> PageResult {
@@ -415,7 +403,7 @@ pub async fn create_user(
     .await;
     match result {
         Ok(()) => Ok(see_other("/admin/users")),
-        Err(e) => users_page(&state, &user, Some(refused(e)?)).await,
+        Err(e) => users_page(&state, &user, Some(refusal(e)?)).await,
     }
 }
 
@@ -445,6 +433,6 @@ pub async fn update_user(
     .await;
     match result {
         Ok(()) => Ok(see_other("/admin/users")),
-        Err(e) => users_page(&state, &user, Some(refused(e)?)).await,
+        Err(e) => users_page(&state, &user, Some(refusal(e)?)).await,
     }
 }

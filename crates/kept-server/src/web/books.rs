@@ -2,14 +2,12 @@
 //! promise made now falls due, and holiday import) and promise policies.
 
 use super::form::{WebForm, given};
-use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, render, see_other};
+use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, refusal, render_form, see_other};
 use super::views::show_time;
 use crate::api::books::parse_calendar;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use kept_core::calendar::{add_business, holidays_from_csv, holidays_from_ics};
 use kept_core::promises::PolicySpec;
 use kept_core::values::Name;
@@ -38,22 +36,6 @@ const EXAMPLE_POLICY: &str = r#"{
   ],
   "recovery": {"minutes": 120, "raise_priority": true}
 }"#;
-
-fn refused(e: PageError) -> Result<String, PageError> {
-    match e {
-        PageError::Api(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            Ok(match e.field.filter(|f| !f.is_empty()) {
-                Some(f) => format!("{f}: {}", e.message),
-                None => e.message,
-            })
-        }
-        other => Err(other),
-    }
-}
-
-fn status(error: &Option<String>) -> StatusCode {
-    if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }
-}
 
 fn json_value(field: &str, text: &str) -> Result<serde_json::Value, PageError> {
     serde_json::from_str(text)
@@ -89,8 +71,7 @@ async fn calendars_page(
         })
         .collect();
     let page = CalendarsPage { layout: user.layout("Calendars"), calendars: rows, name, spec, error };
-    let code = status(&page.error);
-    Ok((code, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn calendars(State(state): State<AppState>, StaffUser(user): StaffUser) -> PageResult {
@@ -121,7 +102,7 @@ pub async fn create_calendar(
     .await;
     match result {
         Ok(id) => Ok(see_other(&format!("/admin/calendars/{id}"))),
-        Err(e) => calendars_page(&state, &user, form.name, form.spec, Some(refused(e)?)).await,
+        Err(e) => calendars_page(&state, &user, form.name, form.spec, Some(refusal(e)?)).await,
     }
 }
 
@@ -161,8 +142,7 @@ async fn calendar_page(
         preview_iso: due.map(|t| t.to_string()).unwrap_or_default(),
         error,
     };
-    let code = status(&page.error);
-    Ok((code, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn calendar(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
@@ -185,7 +165,7 @@ pub async fn update_calendar(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/calendars/{id}"))),
-        Err(e) => calendar_page(&state, &user, id, Some(form.spec), Some(refused(e)?)).await,
+        Err(e) => calendar_page(&state, &user, id, Some(form.spec), Some(refusal(e)?)).await,
     }
 }
 
@@ -219,7 +199,7 @@ pub async fn import_holidays(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/calendars/{id}"))),
-        Err(e) => calendar_page(&state, &user, id, None, Some(refused(e)?)).await,
+        Err(e) => calendar_page(&state, &user, id, None, Some(refusal(e)?)).await,
     }
 }
 
@@ -283,8 +263,7 @@ async fn policies_page(state: &AppState, user: &WebUser, spec: String, error: Op
         })
         .collect();
     let page = PoliciesPage { layout: user.layout("Policies"), policies: rows, spec, error };
-    let code = status(&page.error);
-    Ok((code, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn policies(State(state): State<AppState>, StaffUser(user): StaffUser) -> PageResult {
@@ -312,7 +291,7 @@ pub async fn create_policy(
         async { Ok(state.store.create_policy(&user.principal, policy_from(&form.spec)?, state.now()).await?.id) }.await;
     match result {
         Ok(id) => Ok(see_other(&format!("/admin/policies/{id}"))),
-        Err(e) => policies_page(&state, &user, form.spec, Some(refused(e)?)).await,
+        Err(e) => policies_page(&state, &user, form.spec, Some(refusal(e)?)).await,
     }
 }
 
@@ -345,8 +324,7 @@ async fn policy_page(
         spec: spec.unwrap_or_else(|| serde_json::to_string_pretty(&p.spec).unwrap_or_default()),
         error,
     };
-    let code = status(&page.error);
-    Ok((code, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn policy(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
@@ -371,7 +349,7 @@ pub async fn update_policy(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/policies/{id}"))),
-        Err(e) => policy_page(&state, &user, id, Some(form.spec), Some(refused(e)?)).await,
+        Err(e) => policy_page(&state, &user, id, Some(form.spec), Some(refusal(e)?)).await,
     }
 }
 

@@ -3,15 +3,13 @@
 
 use super::form::{WebForm, comma_list, form_id, given};
 use super::promise_views::{PromiseLine, TaskLine};
-use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, render, see_other};
+use super::session::{Layout, PageError, PageResult, StaffUser, WebUser, refusal, render_form, see_other};
 use super::timeline::{Names, TimelineLine, describe};
 use super::views::{Choice, MessageLine, choices, show_time};
 use crate::api::parse::{RawPatch, opt};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use kept_core::cases::{Priority, Status};
 use kept_core::ids::{CaseId, TeamId};
 use kept_core::permissions::CaseScope;
@@ -152,8 +150,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         error,
         c: CaseView::from(&detail),
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn show_case(State(state): State<AppState>, StaffUser(user): StaffUser, Path(id): Path<i64>) -> PageResult {
@@ -164,10 +161,7 @@ pub async fn show_case(State(state): State<AppState>, StaffUser(user): StaffUser
 async fn after(state: &AppState, user: &WebUser, id: CaseId, result: Result<String, PageError>) -> PageResult {
     match result {
         Ok(to) => Ok(see_other(&to)),
-        Err(PageError::Api(e)) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            case_page(state, user, id, Some(e.message)).await
-        }
-        Err(e) => Err(e),
+        Err(e) => case_page(state, user, id, Some(refusal(e)?)).await,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The customer portal: the account's cases, opening one, replying.
 
 use super::form::{WebForm, given};
-use super::session::{ContactUser, Layout, PageError, PageResult, WebUser, is_htmx, render, see_other};
+use super::session::{ContactUser, Layout, PageError, PageResult, WebUser, is_htmx, render, render_form, see_other};
 use super::views::{CaseRow, MessageLine, show_time};
 use crate::state::AppState;
 use askama::Template;
@@ -141,8 +141,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         promises: promises.iter().map(|p| super::promise_views::PromiseLine::new(p, now)).collect(),
         error,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    render_form(&page, page.error.is_some())
 }
 
 pub async fn show_case(

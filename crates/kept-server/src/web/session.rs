@@ -174,6 +174,27 @@ pub fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
+/// Renders a page that may carry a refusal: 422 when it does, so that
+/// browsers, tests and monitoring see the form was not accepted.
+pub fn render_form(t: &impl Template, refused: bool) -> PageResult {
+    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, render(t)?).into_response())
+}
+
+/// The message to show a person on the form they sent, for refusals they
+/// can fix (4xx other than "not found"); any other error passes on.
+pub fn refusal(e: PageError) -> Result<String, PageError> {
+    match e {
+        PageError::Api(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            Ok(match e.field.filter(|f| !f.is_empty()) {
+                Some(f) => format!("{f}: {}", e.message),
+                None => e.message,
+            })
+        }
+        other => Err(other),
+    }
+}
+
 /// After a successful form post: back to a page (303, so reload does not repost).
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
