@@ -31,11 +31,16 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         let now = state.now();
         let ran = match state.store.claim_jobs(&worker, now, LEASE, BATCH).await {
             Ok(jobs) => {
-                for job in &jobs {
-                    if let Err(e) = state.store.run_job(job, &worker, state.now()).await {
-                        tracing::warn!(job = job.id, case = job.case_id, error = %e, "job failed; will retry");
-                        if let Err(e) = state.store.fail_job(job, &worker, state.now(), &e.to_string()).await {
-                            tracing::error!(error = %e, "cannot record a job failure");
+                // The whole batch in one transaction; if anything in it fails,
+                // each job runs alone so that one bad case cannot hold up the rest.
+                if let Err(e) = state.store.run_jobs(&jobs, &worker, state.now()).await {
+                    tracing::warn!(jobs = jobs.len(), error = %e, "batch failed; running its jobs one by one");
+                    for job in &jobs {
+                        if let Err(e) = state.store.run_job(job, &worker, state.now()).await {
+                            tracing::warn!(job = job.id, case = job.case_id, error = %e, "job failed; will retry");
+                            if let Err(e) = state.store.fail_job(job, &worker, state.now(), &e.to_string()).await {
+                                tracing::error!(error = %e, "cannot record a job failure");
+                            }
                         }
                     }
                 }

@@ -82,6 +82,39 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Runs a batch of claimed jobs in one transaction: one recompute for all
+    /// their cases (a storm of deadlines costs a few statements per batch, not
+    /// a score per job). Jobs another replica took over meanwhile are skipped.
+    pub async fn run_jobs(&self, jobs: &[DueJob], worker: &str, now: Timestamp) -> Result<crate::RecomputeOutcome> {
+        if jobs.is_empty() {
+            return Ok(crate::RecomputeOutcome::default());
+        }
+        let mut tx = self.db.begin().await?;
+        let mut q = crate::db::SqlBuilder::new("SELECT id, case_id FROM jobs WHERE locked_by = ");
+        q.bind(worker).push(" AND id IN ").bind_list(jobs.iter().map(|j| j.id));
+        let (sql, args) = q.finish();
+        let mine = tx.fetch_all(sql, args).await?;
+        let mut cases: Vec<CaseId> = mine.iter().map(|r| r.int("case_id").map(CaseId)).collect::<Result<_>>()?;
+        cases.sort_unstable();
+        cases.dedup();
+        if self.backend() == Backend::Postgres && !cases.is_empty() {
+            let mut q = crate::db::SqlBuilder::new("SELECT id FROM cases WHERE id IN ");
+            q.bind_list(cases.iter().map(|c| c.0)).push(" ORDER BY id FOR UPDATE");
+            let (sql, args) = q.finish();
+            tx.fetch_all(sql, args).await?;
+        }
+        let outcome = self.recompute_many(&mut tx, &cases, now).await?;
+        let ids: Vec<i64> = mine.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
+        if !ids.is_empty() {
+            let mut q = crate::db::SqlBuilder::new("DELETE FROM jobs WHERE locked_by = ");
+            q.bind(worker).push(" AND id IN ").bind_list(ids);
+            let (sql, args) = q.finish();
+            tx.execute(sql, args).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
     /// Records a failed attempt and retries later, backing off exponentially (capped at an hour).
     pub async fn fail_job(&self, job: &DueJob, worker: &str, now: Timestamp, error: &str) -> Result<()> {
         let backoff = SignedDuration::from_secs(2i64.saturating_pow(job.attempts.clamp(0, 12) as u32).min(3600));

@@ -88,23 +88,3 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 }
-
-/// Appends an event that must exist at most once (promise transitions):
-/// `key` is unique across the log.
-pub(crate) async fn append_keyed(tx: &mut Tx, case: CaseId, e: &NewEvent, key: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO events (case_id, kind, actor_id, at, before_value, after_value, data, dedup_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        args![
-            case.0,
-            e.kind.as_str(),
-            e.actor.map(|a| a.0),
-            e.at,
-            e.before.as_ref().map(Value::to_string),
-            e.after.as_ref().map(Value::to_string),
-            e.data.to_string(),
-            key
-        ],
-    )
-    .await?;
-    Ok(())
-}

@@ -1,146 +1,184 @@
-//! Reading what the clock engine needs about one case from the database.
+//! Reading what the clock engine needs about cases from the database, for
+//! many cases at once (a batch of due jobs) with one query per table.
 
-use crate::db::{Tx, args};
+use crate::db::{DbRow, SqlBuilder, Tx};
 use crate::error::{Result, StoreError};
 use jiff::Timestamp;
 use kept_core::cases::{AuthorRole, Channel, Priority, Status};
+use kept_core::ids::CaseId;
 use kept_core::promises::{CaseAttrs, CaseFacts, ClockKind, FixedClock, MessageFact};
 use serde_json::Value;
+use std::collections::HashMap;
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("promise facts: {what}"))
 }
 
-/// The case's history as facts, plus the bits recompute needs besides.
+/// A case's history as facts, plus the bits recompute needs besides.
 pub(crate) struct Loaded {
     pub facts: CaseFacts,
     pub team_id: i64,
     pub assignee_id: Option<i64>,
     pub priority: Priority,
+    /// The instant to evaluate at: `now`, but never before the case's last
+    /// change or evaluation (time on a case only moves forward).
+    pub now: Timestamp,
+    pub fixed: Vec<FixedClock>,
 }
 
-pub(crate) async fn load(tx: &mut Tx, case: i64) -> Result<Loaded> {
-    let row = tx
-        .fetch_one(
-            "SELECT c.created_at, c.channel, c.requesting_team_id, c.team_id, c.assignee_id, c.priority, a.tier \
-             FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id = $1",
-            args![case],
-        )
-        .await?;
-    let created_at = row.time("created_at")?;
-    let channel = Channel::parse("channel", &row.text("channel")?).map_err(|_| corrupt("channel"))?;
-    let tier = row.text("tier")?;
-    let events = tx
-        .fetch_all(
-            "SELECT kind, at, after_value, data FROM events WHERE case_id = $1 AND kind IN \
-             ('case_created', 'status_changed', 'priority_changed', 'team_changed', 'case_type_changed') ORDER BY id",
-            args![case],
-        )
-        .await?;
-    let mut statuses = Vec::new();
-    let mut attrs: Vec<(Timestamp, CaseAttrs)> = Vec::new();
-    for e in &events {
-        let at = e.time("at")?;
-        let after: Option<Value> =
-            e.opt_text("after_value")?.map(|t| serde_json::from_str(&t)).transpose().map_err(|_| corrupt("after"))?;
-        let kind = e.text("kind")?;
-        if kind == "case_created" {
-            let data: Value = serde_json::from_str(&e.text("data")?).map_err(|_| corrupt("data"))?;
-            let priority = data["priority"]
-                .as_str()
-                .and_then(|p| Priority::parse("", p).ok())
-                .ok_or_else(|| corrupt("priority"))?;
-            let team_id = data["team_id"].as_i64().ok_or_else(|| corrupt("team"))?;
-            let case_type = data["case_type"].as_str().unwrap_or("question").to_owned();
-            attrs.push((at, CaseAttrs { priority, tier: tier.clone(), channel, case_type, team_id }));
-            continue;
-        }
-        if kind == "status_changed" {
-            let to = after
-                .as_ref()
-                .and_then(Value::as_str)
-                .and_then(|s| Status::parse("", s).ok())
-                .ok_or_else(|| corrupt("status"))?;
-            statuses.push((at, to));
-            continue;
-        }
-        let Some(mut next) = attrs.last().map(|(_, a)| a.clone()) else { return Err(corrupt("no case_created")) };
-        match kind.as_str() {
-            "priority_changed" => {
-                next.priority = after
-                    .as_ref()
-                    .and_then(Value::as_str)
-                    .and_then(|p| Priority::parse("", p).ok())
-                    .ok_or_else(|| corrupt("priority"))?
-            }
-            "team_changed" => next.team_id = after.as_ref().and_then(Value::as_i64).ok_or_else(|| corrupt("team"))?,
-            _ => next.case_type = after.as_ref().and_then(Value::as_str).unwrap_or("question").to_owned(),
-        }
-        attrs.push((at, next));
+async fn rows(tx: &mut Tx, start: &str, cases: &[CaseId], end: &str) -> Result<Vec<DbRow>> {
+    let mut q = SqlBuilder::new(start);
+    q.bind_list(cases.iter().map(|c| c.0)).push(end);
+    let (sql, args) = q.finish();
+    tx.fetch_all(sql, args).await
+}
+
+/// Loads every case of `cases` (which must exist) as of `now`.
+pub(crate) async fn load(tx: &mut Tx, cases: &[CaseId], now: Timestamp) -> Result<HashMap<CaseId, Loaded>> {
+    let mut out = HashMap::new();
+    let head = "SELECT c.id, c.created_at, c.updated_at, c.clocks_at, c.channel, c.requesting_team_id, c.team_id, c.assignee_id, \
+                c.priority, a.tier FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ";
+    for r in rows(tx, head, cases, "").await? {
+        let created_at = r.time("created_at")?;
+        let at = [Some(now), Some(r.time("updated_at")?), r.opt_time("clocks_at")?]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(now);
+        let channel = Channel::parse("channel", &r.text("channel")?).map_err(|_| corrupt("channel"))?;
+        let attrs = vec![(created_at, placeholder_attrs(channel, r.text("tier")?))];
+        out.insert(
+            CaseId(r.int("id")?),
+            Loaded {
+                facts: CaseFacts {
+                    created_at,
+                    internal: r.opt_int("requesting_team_id")?.is_some(),
+                    statuses: Vec::new(),
+                    messages: Vec::new(),
+                    attrs,
+                },
+                team_id: r.int("team_id")?,
+                assignee_id: r.opt_int("assignee_id")?,
+                priority: Priority::from_rank(r.int("priority")?).ok_or_else(|| corrupt("priority"))?,
+                now: at,
+                fixed: Vec::new(),
+            },
+        );
     }
-    let messages = tx
-        .fetch_all("SELECT created_at, author_role, public FROM messages WHERE case_id = $1 ORDER BY id", args![case])
-        .await?
-        .iter()
-        .map(|m| {
-            Ok(MessageFact {
+    let events = rows(
+        tx,
+        "SELECT case_id, kind, at, after_value, data FROM events WHERE kind IN \
+         ('case_created', 'status_changed', 'priority_changed', 'team_changed', 'case_type_changed') AND case_id IN ",
+        cases,
+        " ORDER BY case_id, id",
+    )
+    .await?;
+    for e in &events {
+        if let Some(l) = out.get_mut(&CaseId(e.int("case_id")?)) {
+            apply_event(l, e)?;
+        }
+    }
+    for m in rows(
+        tx,
+        "SELECT case_id, created_at, author_role, public FROM messages WHERE case_id IN ",
+        cases,
+        " ORDER BY case_id, id",
+    )
+    .await?
+    {
+        if let Some(l) = out.get_mut(&CaseId(m.int("case_id")?)) {
+            l.facts.messages.push(MessageFact {
                 at: m.time("created_at")?,
                 role: AuthorRole::parse("", &m.text("author_role")?).map_err(|_| corrupt("role"))?,
                 public: m.flag("public")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let priority = Priority::from_rank(row.int("priority")?).ok_or_else(|| corrupt("priority"))?;
-    Ok(Loaded {
-        facts: CaseFacts {
-            created_at,
-            internal: row.opt_int("requesting_team_id")?.is_some(),
-            statuses,
-            messages,
-            attrs,
-        },
-        team_id: row.int("team_id")?,
-        assignee_id: row.opt_int("assignee_id")?,
-        priority,
-    })
+            });
+        }
+    }
+    load_fixed(tx, cases, &mut out).await?;
+    Ok(out)
 }
 
-/// Agent-made promises and recovery tasks of the case, as fixed-deadline clocks.
-pub(crate) async fn fixed(tx: &mut Tx, case: i64) -> Result<Vec<FixedClock>> {
-    let mut out = Vec::new();
-    for r in tx
-        .fetch_all(
-            "SELECT id, kind, made_at, due_at, fulfilled_at, cancelled_at FROM agent_promises WHERE case_id = $1",
-            args![case],
-        )
-        .await?
-    {
-        out.push(FixedClock {
-            id: r.int("id")?,
-            kind: ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("kind"))?,
-            start: r.time("made_at")?,
-            due: r.time("due_at")?,
-            fulfilled_at: r.opt_time("fulfilled_at")?,
-            cancelled_at: r.opt_time("cancelled_at")?,
-        });
+/// Until `case_created` is read, the attributes hold only what the case row knows.
+fn placeholder_attrs(channel: Channel, tier: String) -> CaseAttrs {
+    CaseAttrs { priority: Priority::Normal, tier, channel, case_type: String::new(), team_id: 0 }
+}
+
+fn apply_event(l: &mut Loaded, e: &DbRow) -> Result<()> {
+    let at = e.time("at")?;
+    let after: Option<Value> =
+        e.opt_text("after_value")?.map(|t| serde_json::from_str(&t)).transpose().map_err(|_| corrupt("after"))?;
+    let kind = e.text("kind")?;
+    if kind == "status_changed" {
+        let to = after
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|s| Status::parse("", s).ok())
+            .ok_or_else(|| corrupt("status"))?;
+        l.facts.statuses.push((at, to));
+        return Ok(());
     }
-    for r in tx
-        .fetch_all(
-            "SELECT id, opened_at, due_at, first_action_at, closed_at FROM recovery_tasks WHERE case_id = $1",
-            args![case],
-        )
-        .await?
-    {
-        // Recovery's promise is to act: the first action (or closing the task) fulfils it.
-        let fulfilled = [r.opt_time("first_action_at")?, r.opt_time("closed_at")?].into_iter().flatten().min();
-        out.push(FixedClock {
-            id: r.int("id")?,
-            kind: ClockKind::Recovery,
-            start: r.time("opened_at")?,
-            due: r.time("due_at")?,
-            fulfilled_at: fulfilled,
-            cancelled_at: None,
-        });
+    let Some(mut next) = l.facts.attrs.last().map(|(_, a)| a.clone()) else { return Err(corrupt("no case row")) };
+    match kind.as_str() {
+        "case_created" => {
+            let data: Value = serde_json::from_str(&e.text("data")?).map_err(|_| corrupt("data"))?;
+            next.priority = data["priority"]
+                .as_str()
+                .and_then(|p| Priority::parse("", p).ok())
+                .ok_or_else(|| corrupt("priority"))?;
+            next.team_id = data["team_id"].as_i64().ok_or_else(|| corrupt("team"))?;
+            next.case_type = data["case_type"].as_str().unwrap_or("question").to_owned();
+            // The creation event replaces the placeholder.
+            l.facts.attrs.clear();
+        }
+        "priority_changed" => {
+            next.priority = after
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(|p| Priority::parse("", p).ok())
+                .ok_or_else(|| corrupt("priority"))?
+        }
+        "team_changed" => next.team_id = after.as_ref().and_then(Value::as_i64).ok_or_else(|| corrupt("team"))?,
+        _ => next.case_type = after.as_ref().and_then(Value::as_str).unwrap_or("question").to_owned(),
     }
-    Ok(out)
+    l.facts.attrs.push((at, next));
+    Ok(())
+}
+
+/// Agent-made promises and recovery tasks, as fixed-deadline clocks.
+async fn load_fixed(tx: &mut Tx, cases: &[CaseId], out: &mut HashMap<CaseId, Loaded>) -> Result<()> {
+    for r in rows(
+        tx,
+        "SELECT id, case_id, kind, made_at, due_at, fulfilled_at, cancelled_at FROM agent_promises WHERE case_id IN ",
+        cases,
+        " ORDER BY id",
+    )
+    .await?
+    {
+        if let Some(l) = out.get_mut(&CaseId(r.int("case_id")?)) {
+            l.fixed.push(FixedClock {
+                id: r.int("id")?,
+                kind: ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("kind"))?,
+                start: r.time("made_at")?,
+                due: r.time("due_at")?,
+                fulfilled_at: r.opt_time("fulfilled_at")?,
+                cancelled_at: r.opt_time("cancelled_at")?,
+            });
+        }
+    }
+    let sql = "SELECT id, case_id, opened_at, due_at, first_action_at, closed_at FROM recovery_tasks WHERE case_id IN ";
+    for r in rows(tx, sql, cases, " ORDER BY id").await? {
+        if let Some(l) = out.get_mut(&CaseId(r.int("case_id")?)) {
+            // Recovery's promise is to act: the first action (or closing the task) fulfils it.
+            let fulfilled = [r.opt_time("first_action_at")?, r.opt_time("closed_at")?].into_iter().flatten().min();
+            l.fixed.push(FixedClock {
+                id: r.int("id")?,
+                kind: ClockKind::Recovery,
+                start: r.time("opened_at")?,
+                due: r.time("due_at")?,
+                fulfilled_at: fulfilled,
+                cancelled_at: None,
+            });
+        }
+    }
+    Ok(())
 }

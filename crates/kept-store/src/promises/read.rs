@@ -40,9 +40,9 @@ impl Store {
         let mut tx = self.db.begin().await?;
         load_for_update(&mut tx, by, case).await?;
         let books = self.books(&mut tx).await?;
-        let loaded = facts::load(&mut tx, case.0).await?;
-        let fixed = facts::fixed(&mut tx, case.0).await?;
-        let evals = evaluate(&loaded.facts, &books, &fixed, now, true);
+        let mut loaded = facts::load(&mut tx, &[case], now).await?;
+        let loaded = loaded.remove(&case).ok_or(kept_core::DomainError::NotFound { entity: "case" })?;
+        let evals = evaluate(&loaded.facts, &books, &loaded.fixed, loaded.now, true);
         let ids: HashMap<(String, i64), i64> = tx
             .fetch_all("SELECT id, kind, ordinal FROM promise_instances WHERE case_id = $1", args![case.0])
             .await?

@@ -1,13 +1,18 @@
-//! Recomputing a case's clocks inside the transaction that changed it (or
-//! that runs its due job): run the engine, store each clock, append the
+//! Recomputing cases' clocks inside the transaction that changed them (or
+//! that runs their due jobs): run the engine, store each clock, append the
 //! transitions not yet recorded as events (exactly once: the stored count,
 //! the case lock and a unique key on each event), open recovery for new
-//! breaches, and move the case's job to its next deadline.
+//! breaches, and move each case's job to its next deadline.
+//!
+//! Work is done for a batch of cases at once — a few multi-row statements
+//! per batch rather than a score per case — because a storm of deadlines
+//! (100,000 promises due in one minute) must be recorded in seconds. A
+//! single change is a batch of one.
 
-use super::facts;
+use super::facts::{self, Loaded};
 use crate::Store;
-use crate::cases::events::{append, append_keyed};
-use crate::db::{Tx, args};
+use crate::cases::events::append;
+use crate::db::{Arg, SqlBuilder, Tx, args};
 use crate::error::Result;
 use jiff::Timestamp;
 use kept_core::calendar::add_business_millis;
@@ -25,120 +30,183 @@ pub struct RecomputeOutcome {
     pub recoveries_opened: usize,
 }
 
+/// Rows per multi-row statement: well under both engines' bound-parameter limits.
+const CHUNK: usize = 200;
+
 impl Store {
     /// Recomputes the clocks of `case` as of `now`, inside `tx` (which must
     /// hold the case's lock when the case already existed).
     pub(crate) async fn recompute(&self, tx: &mut Tx, case: CaseId, now: Timestamp) -> Result<RecomputeOutcome> {
-        let now = crate::cases::case_now(tx, case, now).await?;
-        tx.execute("UPDATE cases SET clocks_at = $1 WHERE id = $2", args![now, case.0]).await?;
-        let books = self.books(tx).await?;
+        self.recompute_many(tx, &[case], now).await
+    }
+
+    /// Recomputes many cases' clocks in one go (their locks held by `tx`).
+    pub(crate) async fn recompute_many(
+        &self,
+        tx: &mut Tx,
+        cases: &[CaseId],
+        now: Timestamp,
+    ) -> Result<RecomputeOutcome> {
         let mut outcome = RecomputeOutcome::default();
-        // Opening recovery or raising the priority changes the inputs: look again (bounded).
-        for _ in 0..3 {
-            let loaded = facts::load(tx, case.0).await?;
-            let fixed = facts::fixed(tx, case.0).await?;
-            let evals = evaluate(&loaded.facts, &books, &fixed, now, false);
-            let pass = store_evals(tx, case, &evals, now).await?;
-            outcome.transitions += pass.transitions;
-            outcome.breaches += pass.breached.len();
-            let mut changed = false;
-            for (instance, eval, at) in pass.breached {
-                if let Some(rule) = recovery_rule(&books, &eval) {
-                    changed |= open_recovery(tx, case, &loaded, instance, &eval, &rule, &books, at).await?;
+        if cases.is_empty() {
+            return Ok(outcome);
+        }
+        let books = self.books(tx).await?;
+        let mut pending: Vec<CaseId> = cases.to_vec();
+        // Opening recovery or raising a priority changes a case's inputs:
+        // those cases are looked at again (bounded).
+        for pass in 0..3 {
+            let loaded = facts::load(tx, &pending, now).await?;
+            mark_evaluated(tx, &loaded).await?;
+            let evals: HashMap<CaseId, Vec<ClockEval>> =
+                loaded.iter().map(|(case, l)| (*case, evaluate(&l.facts, &books, &l.fixed, l.now, false))).collect();
+            let breached = store_evals(tx, &evals, now, &mut outcome).await?;
+            let mut changed = Vec::new();
+            for (case, instance, eval, at) in breached {
+                let (Some(rule), Some(l)) = (recovery_rule(&books, &eval), loaded.get(&case)) else { continue };
+                if open_recovery(tx, case, l, instance, &eval, &rule, &books, at).await? {
                     outcome.recoveries_opened += 1;
+                    changed.push(case);
                 }
             }
-            if !changed {
-                schedule(tx, case, &evals, now).await?;
-                return Ok(outcome);
+            changed.sort_unstable();
+            changed.dedup();
+            let settled: HashMap<CaseId, Vec<ClockEval>> =
+                if pass == 2 { evals } else { evals.into_iter().filter(|(case, _)| !changed.contains(case)).collect() };
+            schedule(tx, &settled, &loaded).await?;
+            if changed.is_empty() || pass == 2 {
+                break;
             }
+            pending = changed;
         }
-        let loaded = facts::load(tx, case.0).await?;
-        let fixed = facts::fixed(tx, case.0).await?;
-        schedule(tx, case, &evaluate(&loaded.facts, &books, &fixed, now, false), now).await?;
         Ok(outcome)
     }
 }
 
-struct Pass {
-    transitions: usize,
-    /// (instance id, clock, breach instant) for breaches recorded in this pass.
-    breached: Vec<(i64, ClockEval, Timestamp)>,
+/// Records when each case's clocks were evaluated (time only moves forward).
+async fn mark_evaluated(tx: &mut Tx, loaded: &HashMap<CaseId, Loaded>) -> Result<()> {
+    let mut by_now: HashMap<Timestamp, Vec<i64>> = HashMap::new();
+    for (case, l) in loaded {
+        by_now.entry(l.now).or_default().push(case.0);
+    }
+    for (at, ids) in by_now {
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = SqlBuilder::new("UPDATE cases SET clocks_at = ");
+            q.bind(at).push(" WHERE id IN ").bind_list(chunk.iter().copied());
+            let (sql, args) = q.finish();
+            tx.execute(sql, args).await?;
+        }
+    }
+    Ok(())
 }
 
-async fn store_evals(tx: &mut Tx, case: CaseId, evals: &[ClockEval], now: Timestamp) -> Result<Pass> {
-    let mut stored: HashMap<(String, i64), (i64, usize)> = HashMap::new();
-    for r in tx
-        .fetch_all("SELECT id, kind, ordinal, transitions FROM promise_instances WHERE case_id = $1", args![case.0])
-        .await?
-    {
-        stored.insert((r.text("kind")?, r.int("ordinal")?), (r.int("id")?, r.int("transitions")? as usize));
+/// Upserts every clock and appends its new transitions. Returns the breaches
+/// recorded now: (case, instance id, clock, breach instant).
+async fn store_evals(
+    tx: &mut Tx,
+    evals: &HashMap<CaseId, Vec<ClockEval>>,
+    now: Timestamp,
+    outcome: &mut RecomputeOutcome,
+) -> Result<Vec<(CaseId, i64, ClockEval, Timestamp)>> {
+    let cases: Vec<CaseId> = evals.keys().copied().collect();
+    let mut stored: HashMap<(i64, String, i64), usize> = HashMap::new();
+    for chunk in cases.chunks(CHUNK) {
+        let mut q =
+            SqlBuilder::new("SELECT case_id, kind, ordinal, transitions FROM promise_instances WHERE case_id IN ");
+        q.bind_list(chunk.iter().map(|c| c.0));
+        let (sql, args) = q.finish();
+        for r in tx.fetch_all(sql, args).await? {
+            stored.insert((r.int("case_id")?, r.text("kind")?, r.int("ordinal")?), r.int("transitions")? as usize);
+        }
     }
-    let mut pass = Pass { transitions: 0, breached: Vec::new() };
-    for e in evals {
-        let key = (e.kind.as_str().to_owned(), e.ordinal);
-        let values = args![
-            e.policy_id,
-            e.policy_version,
-            e.calendar_id,
-            e.business,
-            e.class.as_str(),
-            e.target_ms,
-            e.status.as_str(),
-            e.started_at,
-            e.elapsed_ms,
-            e.remaining_ms,
-            e.breach_at,
-            e.warn_at,
-            e.fulfilled_at,
-            e.determined_at,
+    let all: Vec<(CaseId, &ClockEval)> =
+        evals.iter().flat_map(|(case, list)| list.iter().map(move |e| (*case, e))).collect();
+    let mut ids: HashMap<(i64, String, i64), i64> = HashMap::new();
+    for chunk in all.chunks(CHUNK) {
+        let mut q = SqlBuilder::new(
+            "INSERT INTO promise_instances (case_id, kind, ordinal, policy_id, policy_version, calendar_id, business, class, target_ms, \
+             status, started_at, elapsed_ms, remaining_ms, breach_at, warn_at, fulfilled_at, determined_at, transitions, updated_at) VALUES ",
+        );
+        for (i, (case, e)) in chunk.iter().enumerate() {
+            let key = (case.0, e.kind.as_str().to_owned(), e.ordinal);
             // Never lower the count: what is in the log stays in the log.
-            (e.transitions.len().max(stored.get(&key).map_or(0, |s| s.1))) as i64,
-            now
-        ];
-        let (id, emitted) = match stored.get(&key) {
-            Some((id, emitted)) => {
-                let mut a = values;
-                a.push((*id).into());
-                tx.execute(
-                    "UPDATE promise_instances SET policy_id = $1, policy_version = $2, calendar_id = $3, business = $4, class = $5, \
-                     target_ms = $6, status = $7, started_at = $8, elapsed_ms = $9, remaining_ms = $10, breach_at = $11, warn_at = $12, \
-                     fulfilled_at = $13, determined_at = $14, transitions = $15, updated_at = $16 WHERE id = $17",
-                    a,
-                )
-                .await?;
-                (*id, *emitted)
-            }
-            None => {
-                let mut a = args![case.0, key.0.clone(), e.ordinal];
-                a.extend(values);
-                let id = tx
-                    .insert(
-                        "INSERT INTO promise_instances (case_id, kind, ordinal, policy_id, policy_version, calendar_id, business, class, \
-                         target_ms, status, started_at, elapsed_ms, remaining_ms, breach_at, warn_at, fulfilled_at, determined_at, \
-                         transitions, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-                         RETURNING id",
-                        a,
-                    )
-                    .await?;
-                (id, 0)
-            }
-        };
-        for (i, t) in e.transitions.iter().enumerate().skip(emitted) {
-            let kind = EventKind::parse("kind", t.kind.as_str())?;
+            let count = e.transitions.len().max(stored.get(&key).copied().unwrap_or(0)) as i64;
+            let values: Vec<Arg> = args![
+                case.0,
+                e.kind.as_str(),
+                e.ordinal,
+                e.policy_id,
+                e.policy_version,
+                e.calendar_id,
+                e.business,
+                e.class.as_str(),
+                e.target_ms,
+                e.status.as_str(),
+                e.started_at,
+                e.elapsed_ms,
+                e.remaining_ms,
+                e.breach_at,
+                e.warn_at,
+                e.fulfilled_at,
+                e.determined_at,
+                count,
+                now
+            ];
+            q.push(if i == 0 { "" } else { ", " }).bind_list(values);
+        }
+        q.push(
+            " ON CONFLICT (case_id, kind, ordinal) DO UPDATE SET policy_id = excluded.policy_id, policy_version = excluded.policy_version, \
+             calendar_id = excluded.calendar_id, business = excluded.business, class = excluded.class, target_ms = excluded.target_ms, \
+             status = excluded.status, started_at = excluded.started_at, elapsed_ms = excluded.elapsed_ms, remaining_ms = excluded.remaining_ms, \
+             breach_at = excluded.breach_at, warn_at = excluded.warn_at, fulfilled_at = excluded.fulfilled_at, \
+             determined_at = excluded.determined_at, transitions = excluded.transitions, updated_at = excluded.updated_at \
+             RETURNING id, case_id, kind, ordinal",
+        );
+        let (sql, args) = q.finish();
+        for r in tx.fetch_all(sql, args).await? {
+            ids.insert((r.int("case_id")?, r.text("kind")?, r.int("ordinal")?), r.int("id")?);
+        }
+    }
+    let mut events: Vec<(CaseId, NewEvent, String)> = Vec::new();
+    let mut breached = Vec::new();
+    for (case, e) in &all {
+        let key = (case.0, e.kind.as_str().to_owned(), e.ordinal);
+        let id = ids.get(&key).copied().unwrap_or(0);
+        for (i, t) in e.transitions.iter().enumerate().skip(stored.get(&key).copied().unwrap_or(0)) {
             let data = json!({
                 "promise_id": id, "clock": e.kind, "ordinal": e.ordinal, "target_ms": e.target_ms,
                 "policy_id": e.policy_id, "policy_version": e.policy_version, "detail": t.detail,
             });
-            let event = NewEvent::new(kind, None, t.at).with_data(data);
-            append_keyed(tx, case, &event, &format!("promise:{case}:{}:{}:{i}", e.kind, e.ordinal)).await?;
-            pass.transitions += 1;
+            let event = NewEvent::new(EventKind::parse("kind", t.kind.as_str())?, None, t.at).with_data(data);
+            events.push((*case, event, format!("promise:{case}:{}:{}:{i}", e.kind, e.ordinal)));
             if t.kind == TransitionKind::Breached {
-                pass.breached.push((id, e.clone(), t.at));
+                breached.push((*case, id, (*e).clone(), t.at));
             }
         }
     }
-    Ok(pass)
+    outcome.transitions += events.len();
+    outcome.breaches += breached.len();
+    for chunk in events.chunks(CHUNK) {
+        let mut q = SqlBuilder::new(
+            "INSERT INTO events (case_id, kind, actor_id, at, before_value, after_value, data, dedup_key) VALUES ",
+        );
+        for (i, (case, e, key)) in chunk.iter().enumerate() {
+            let values: Vec<Arg> = args![
+                case.0,
+                e.kind.as_str(),
+                e.actor.map(|a| a.0),
+                e.at,
+                None::<String>,
+                None::<String>,
+                e.data.to_string(),
+                key.as_str()
+            ];
+            q.push(if i == 0 { "" } else { ", " }).bind_list(values);
+        }
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
+    Ok(breached)
 }
 
 fn recovery_rule(books: &Books, eval: &ClockEval) -> Option<RecoveryRule> {
@@ -156,7 +224,7 @@ fn recovery_rule(books: &Books, eval: &ClockEval) -> Option<RecoveryRule> {
 async fn open_recovery(
     tx: &mut Tx,
     case: CaseId,
-    loaded: &facts::Loaded,
+    loaded: &Loaded,
     instance: i64,
     eval: &ClockEval,
     rule: &RecoveryRule,
@@ -212,36 +280,63 @@ async fn open_recovery(
     Ok(true)
 }
 
-/// Moves the case's clock job to its next warning or deadline (or removes
+/// Moves each case's clock job to its next warning or deadline (or removes
 /// it), and records the nearest deadline on the case for queues.
-async fn schedule(tx: &mut Tx, case: CaseId, evals: &[ClockEval], now: Timestamp) -> Result<()> {
-    let owed = evals.iter().filter(|e| e.is_owed());
-    let next_breach = owed.clone().filter_map(|e| e.breach_at).min();
-    let warned = |e: &ClockEval| e.transitions.iter().any(|t| t.kind == TransitionKind::Warned);
-    let next_job = owed
-        .filter(|e| {
-            e.status == ClockStatus::Running
-                || e.kind == ClockKind::Callback
-                || e.kind == ClockKind::Update
-                || e.kind == ClockKind::Recovery
-        })
-        .flat_map(|e| [e.breach_at.filter(|_| e.status != ClockStatus::Breached), e.warn_at.filter(|_| !warned(e))])
-        .flatten()
-        .filter(|t| *t > now)
-        .min();
-    tx.execute("UPDATE cases SET next_breach_at = $1 WHERE id = $2", args![next_breach, case.0]).await?;
-    match next_job {
-        Some(at) => {
-            tx.execute(
-                "INSERT INTO jobs (kind, case_id, run_at) VALUES ('promise_clock', $1, $2) \
-                 ON CONFLICT (kind, case_id) DO UPDATE SET run_at = excluded.run_at, attempts = 0, locked_by = NULL, locked_until = NULL, last_error = NULL",
-                args![case.0, at],
-            )
-            .await?;
+async fn schedule(
+    tx: &mut Tx,
+    evals: &HashMap<CaseId, Vec<ClockEval>>,
+    loaded: &HashMap<CaseId, Loaded>,
+) -> Result<()> {
+    let mut breach_sets: Vec<(i64, Option<Timestamp>)> = Vec::new();
+    let mut jobs: Vec<(i64, Timestamp)> = Vec::new();
+    let mut idle: Vec<i64> = Vec::new();
+    for (case, list) in evals {
+        let now = loaded.get(case).map(|l| l.now).unwrap_or(Timestamp::UNIX_EPOCH);
+        let owed = list.iter().filter(|e| e.is_owed());
+        breach_sets.push((case.0, owed.clone().filter_map(|e| e.breach_at).min()));
+        let warned = |e: &ClockEval| e.transitions.iter().any(|t| t.kind == TransitionKind::Warned);
+        let fixed = |e: &ClockEval| matches!(e.kind, ClockKind::Callback | ClockKind::Update | ClockKind::Recovery);
+        let next = owed
+            .filter(|e| e.status == ClockStatus::Running || fixed(e))
+            .flat_map(|e| [e.breach_at.filter(|_| e.status != ClockStatus::Breached), e.warn_at.filter(|_| !warned(e))])
+            .flatten()
+            .filter(|t| *t > now)
+            .min();
+        match next {
+            Some(at) => jobs.push((case.0, at)),
+            None => idle.push(case.0),
         }
-        None => {
-            tx.execute("DELETE FROM jobs WHERE kind = 'promise_clock' AND case_id = $1", args![case.0]).await?;
+    }
+    for chunk in breach_sets.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("UPDATE cases SET next_breach_at = CASE id");
+        for (id, at) in chunk {
+            q.push(" WHEN ").bind(*id).push(" THEN ").bind(*at);
         }
+        q.push(" END WHERE id IN ").bind_list(chunk.iter().map(|(id, _)| *id));
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
+    for chunk in idle.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("DELETE FROM jobs WHERE kind = 'promise_clock' AND case_id IN ");
+        q.bind_list(chunk.iter().copied());
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
+    for chunk in jobs.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("INSERT INTO jobs (kind, case_id, run_at) VALUES ");
+        for (i, (case, at)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "('promise_clock', " } else { ", ('promise_clock', " })
+                .bind(*case)
+                .push(", ")
+                .bind(*at)
+                .push(")");
+        }
+        q.push(
+            " ON CONFLICT (kind, case_id) DO UPDATE SET run_at = excluded.run_at, attempts = 0, locked_by = NULL, \
+             locked_until = NULL, last_error = NULL",
+        );
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
     }
     Ok(())
 }

@@ -53,14 +53,39 @@ async fn clock(env: &Env, case: CaseId, kind: ClockKind, now: Timestamp) -> kept
     all.into_iter().find(|p| p.clock.kind == kind).unwrap_or_else(|| panic!("no {kind}"))
 }
 
-/// Runs every job due at `now`, as one worker would.
+/// Runs every job due at `now` in one batch, as a server's job runner does.
 async fn run_due(store: &Store, worker: &str, now: Timestamp) -> usize {
+    let jobs = store.claim_jobs(worker, now, SignedDuration::from_secs(30), 1000).await.unwrap();
+    store.run_jobs(&jobs, worker, now).await.unwrap();
+    jobs.len()
+}
+
+/// Runs every job due at `now` one at a time (the runner's fallback when a batch fails).
+async fn run_due_one_by_one(store: &Store, worker: &str, now: Timestamp) -> usize {
     let jobs = store.claim_jobs(worker, now, SignedDuration::from_secs(30), 1000).await.unwrap();
     for job in &jobs {
         store.run_job(job, worker, now).await.unwrap();
     }
     jobs.len()
 }
+
+store_test!(single_jobs_and_batches_record_the_same_breaches, async |db: &TestDb| {
+    let env = env(db).await;
+    books(&env.store, 30).await;
+    let a = env.open_as(&env.ana, "One by one", at(0)).await.case.id;
+    let b = env.open_as(&env.bob, "In a batch", at(0)).await.case.id;
+    let jobs = env.store.claim_jobs("w", at(30), SignedDuration::from_secs(30), 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    let (one, rest): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|j| j.case_id == a.0);
+    env.store.run_job(&one[0], "w", at(30)).await.unwrap();
+    env.store.run_jobs(&rest, "w", at(30)).await.unwrap();
+    for case in [a, b] {
+        let kinds = env.kinds(case).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "promise_breached").count(), 1, "{kinds:?}");
+        assert!(kinds.contains(&"recovery_opened".to_owned()));
+    }
+    assert_eq!(run_due_one_by_one(&env.store, "w", at(31)).await, 0, "nothing else was due");
+});
 
 fn reply(body: &str, public: bool, status: Option<Status>) -> NewMessage {
     NewMessage { body: MessageBody::parse("b", body).unwrap(), public, status }
