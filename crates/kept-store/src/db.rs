@@ -250,6 +250,15 @@ impl Db {
         })
     }
 
+    /// A read-only snapshot for reads that span several queries. On SQLite it
+    /// comes from the readers' pool, so it never waits for (or blocks) writers.
+    pub(crate) async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     pub(crate) async fn fetch_all(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<DbRow>> {
         let sql = sql.into();
         Ok(match self {

@@ -144,11 +144,16 @@ pub(crate) async fn attach_tags(
 /// Loads a case inside a write transaction, locked until commit, and checks
 /// that `by` may see it (a case one may not see does not exist).
 pub(crate) async fn load_for_update(tx: &mut Tx, by: &Principal, id: CaseId) -> Result<Case> {
+    let lock = tx.for_update();
+    load_visible(tx, by, id, lock).await
+}
+
+/// Loads a case and checks that `by` may see it, without locking it (reads).
+pub(crate) async fn load_visible(tx: &mut Tx, by: &Principal, id: CaseId, lock: &str) -> Result<Case> {
     let sql = format!(
         "SELECT id, subject, status, priority, channel, case_type, account_id, requester_id, team_id, assignee_id, \
          parent_case_id, requesting_team_id, follow_up_of, created_by, created_at, updated_at, solved_at, closed_at \
-         FROM cases c WHERE id = $1{}",
-        tx.for_update()
+         FROM cases c WHERE id = $1{lock}"
     );
     let row = tx.fetch_optional(Sql::built(sql), args![id.0]).await?;
     let mut case = row.map(|r| case_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "case" })?;

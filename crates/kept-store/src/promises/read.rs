@@ -3,7 +3,7 @@
 
 use super::facts;
 use crate::Store;
-use crate::cases::load_for_update;
+use crate::cases::load_visible;
 use crate::db::args;
 use crate::error::Result;
 use jiff::Timestamp;
@@ -36,9 +36,9 @@ impl Store {
         now: Timestamp,
         tz: &TimeZone,
     ) -> Result<Vec<PromiseView>> {
-        // A read, but through a transaction so that the facts are one snapshot.
-        let mut tx = self.db.begin().await?;
-        load_for_update(&mut tx, by, case).await?;
+        // One snapshot for all the facts, without taking the write lock.
+        let mut tx = self.db.begin_read().await?;
+        load_visible(&mut tx, by, case, "").await?;
         let books = self.books(&mut tx).await?;
         let mut loaded = facts::load(&mut tx, &[case], now).await?;
         let loaded = loaded.remove(&case).ok_or(kept_core::DomainError::NotFound { entity: "case" })?;

@@ -116,8 +116,8 @@ async fn task_for_work(tx: &mut Tx, by: &Principal, task: i64) -> Result<Recover
 impl Store {
     pub async fn case_recovery_tasks(&self, by: &Principal, case: CaseId) -> Result<Vec<RecoveryTaskView>> {
         by.require_staff()?;
-        let mut tx = self.db.begin().await?;
-        load_for_update(&mut tx, by, case).await?;
+        let mut tx = self.db.begin_read().await?;
+        crate::cases::load_visible(&mut tx, by, case, "").await?;
         let sql = crate::db::Sql::built(format!("{TASK_SELECT} WHERE t.case_id = $1 ORDER BY t.id"));
         let tasks = tx.fetch_all(sql, args![case.0]).await?.iter().map(task_from_row).collect::<Result<Vec<_>>>()?;
         let tasks = with_actions(&mut tx, tasks).await?;
