@@ -15,7 +15,7 @@
 
 #![expect(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark program")]
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use kept_core::cases::Channel;
 use kept_core::promises::ClockKind;
 use kept_core::values::{MessageBody, Subject};
@@ -95,6 +95,5 @@ async fn main() {
     for (p, at) in marks {
         println!("  p{:<4} {:>8.2} s", p * 100.0, at.unwrap_or(f64::NAN));
     }
-    let _ = Timestamp::UNIX_EPOCH;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 /// The lines explaining `clock`, in order.
-pub fn explain(clock: &ClockEval, books: &Books, tz: &TimeZone, now: Timestamp) -> Vec<String> {
+pub fn explain(clock: &ClockEval, books: &Books, tz: &TimeZone) -> Vec<String> {
     let at = |t: Timestamp| t.to_zoned_datetime(tz.clone()).strftime("%a %d %b %H:%M").to_string();
     let span = |a: Timestamp, b: Timestamp| format!("{}–{}", at(a), short(a, b, tz));
     let unit = if clock.business { "business minutes" } else { "minutes" };
@@ -78,7 +78,6 @@ pub fn explain(clock: &ClockEval, books: &Books, tz: &TimeZone, now: Timestamp) 
         ClockStatus::Paused => format!("paused now, {} left", minutes(clock.remaining_ms, unit)),
         ClockStatus::Cancelled => "no longer applies".to_owned(),
     });
-    let _ = now;
     lines
 }
 

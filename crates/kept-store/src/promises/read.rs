@@ -67,7 +67,7 @@ impl Store {
             }
             let zone =
                 clock.calendar_id.and_then(|id| books.calendar_at(id, clock.started_at)).map(|c| c.time_zone().clone());
-            let explanation = explain(&clock, &books, zone.as_ref().unwrap_or(tz), now);
+            let explanation = explain(&clock, &books, zone.as_ref().unwrap_or(tz));
             let (description, owner_name) = match made.get(&clock.ordinal).filter(|_| by_hand) {
                 Some((d, n)) => (Some(d.clone()), Some(n.clone())),
                 None => (None, None),
