@@ -13,7 +13,10 @@ const LEASE: SignedDuration = SignedDuration::from_secs(15);
 /// The longest the runner sleeps: new work scheduled by other replicas is
 /// seen at least this often.
 const MAX_NAP: Duration = Duration::from_millis(500);
-const BATCH: u32 = 200;
+/// Jobs per transaction: large enough that a storm of deadlines costs a few
+/// statements per 500 cases, small enough that SQLite's write lock is held
+/// for only tens of milliseconds (BENCHMARKS.md: 500 beat 200 and 1,000).
+const BATCH: u32 = 500;
 
 pub fn worker_name() -> String {
     let random = crate::auth::secrets::random_secret().map(|s| s[..8].to_owned()).unwrap_or_default();

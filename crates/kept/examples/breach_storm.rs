@@ -34,9 +34,30 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("kept-storm-{}", std::process::id()));
     let url = args.get(2).cloned().unwrap_or_else(|| format!("sqlite://{}/storm.db", dir.display()));
     let runners: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
+    // Seeding 100,000 cases through the API takes minutes: with
+    // KEPT_STORM_SEEDED=file.db (SQLite only) a seeded database is kept there
+    // and reused by later runs.
+    let seeded = std::env::var("KEPT_STORM_SEEDED").ok().filter(|_| args.get(2).is_none());
+    let reuse = seeded.as_ref().is_some_and(|f| std::path::Path::new(f).exists());
+    if let (true, Some(file)) = (reuse, &seeded) {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(file, dir.join("storm.db")).unwrap();
+        println!("reusing the seeded database {file}");
+    }
     let store = Store::open_and_migrate(&url, PoolSize { max: 8 }).await.unwrap();
-    let fx = Fixture::create(&store, None, SystemClock.now()).await;
-    let agent = fx.principal(&store, &fx.agent).await;
+    if !reuse {
+        seed(&store, n).await;
+        if let Some(file) = &seeded {
+            store.execute_unchecked(&format!("VACUUM INTO '{file}'")).await.unwrap();
+        }
+    }
+    storm(&store, n, &url, runners).await;
+}
+
+/// N cases with one callback promise each, through the store's API.
+async fn seed(store: &Store, n: usize) {
+    let fx = Fixture::create(store, None, SystemClock.now()).await;
+    let agent = fx.principal(store, &fx.agent).await;
     let far = SystemClock.now().checked_add(SignedDuration::from_hours(24)).unwrap();
     let seeding = Instant::now();
     for i in 0..n {
@@ -61,6 +82,10 @@ async fn main() {
         }
     }
     println!("seeded {n} cases with a callback promise each in {:.1} s", seeding.elapsed().as_secs_f64());
+}
+
+/// Moves every deadline to one instant a few seconds ahead and lets the runners work.
+async fn storm(store: &Store, n: usize, url: &str, runners: usize) {
     let due = SystemClock.now().checked_add(SignedDuration::from_secs(3)).unwrap();
     let ms = due.as_millisecond();
     store.execute_unchecked(&format!("UPDATE agent_promises SET due_at = {ms}")).await.unwrap();
@@ -95,5 +120,4 @@ async fn main() {
     for (p, at) in marks {
         println!("  p{:<4} {:>8.2} s", p * 100.0, at.unwrap_or(f64::NAN));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
