@@ -55,7 +55,8 @@ pub struct InboundMail {
     pub subject: String,
     /// `Date` as epoch milliseconds UTC, if present and valid.
     pub date: Option<i64>,
-    /// Plain-text body; derived from the HTML body when the message has no text part.
+    /// Plain-text body with `\n` line ends; derived from the (sanitised) HTML body when the
+    /// message has no text part. Several text parts are joined with a newline.
     pub text: String,
     /// Sanitised HTML body (see [`sanitize_html`]), if the message has an HTML part.
     pub html: Option<String>,
@@ -150,8 +151,10 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<InboundMail, InboundError> {
     let mut text_parts = Vec::new();
     for id in &message.text_body {
         match message.parts.get(*id as usize).map(|p| &p.body) {
-            Some(PartType::Text(t)) => text_parts.push(t.to_string()),
-            Some(PartType::Html(h)) => text_parts.push(html::html_to_text(h)),
+            Some(PartType::Text(t)) => text_parts.push(t.replace("\r\n", "\n")),
+            // Text from the sanitised HTML, so links the sanitiser drops (javascript:) do not
+            // come back as footnotes.
+            Some(PartType::Html(h)) => text_parts.push(html::html_to_text(&sanitize_html(h))),
             _ => {}
         }
     }
@@ -196,11 +199,7 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
         HeaderValue::TextList(list) => list.iter().map(|t| t.as_ref()).collect(),
         _ => Vec::new(),
     };
-    raw.into_iter()
-        .flat_map(|s| s.split_whitespace())
-        .map(strip_brackets)
-        .filter(|s| !s.is_empty())
-        .collect()
+    raw.into_iter().flat_map(|s| s.split_whitespace()).map(strip_brackets).filter(|s| !s.is_empty()).collect()
 }
 
 fn strip_brackets(id: &str) -> String {

@@ -244,8 +244,8 @@ impl SmtpSender {
 
     /// Delivers one message to the relay.
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError> {
-        let message = build(mail)
-            .map_err(|e| SendError { permanent: true, code: None, message: self.scrub(e.to_string()) })?;
+        let message =
+            build(mail).map_err(|e| SendError { permanent: true, code: None, message: self.scrub(e.to_string()) })?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.classify(&e)),

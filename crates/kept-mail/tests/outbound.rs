@@ -108,7 +108,10 @@ async fn delivers_to_the_sink() {
     assert_eq!(parsed.in_reply_to, vec!["CAF=orig@mail.gmail.com"]);
     assert_eq!(parsed.references, vec!["first@example.com", "CAF=orig@mail.gmail.com"]);
     assert_eq!(parsed.automatic, Some(AutomaticReason::AutoSubmitted));
-    assert_eq!(parsed.text.replace("\r\n", "\n"), "Hallo Jürgen,\n\nwir haben Ihre Anfrage erhalten.\n.\n.. dot lines survive\n");
+    assert_eq!(
+        parsed.text.replace("\r\n", "\n"),
+        "Hallo Jürgen,\n\nwir haben Ihre Anfrage erhalten.\n.\n.. dot lines survive\n"
+    );
     let html = parsed.html.unwrap();
     assert!(html.contains("<b>erhalten</b>") && html.contains("Jürgen"), "{html}");
     assert!(parsed.attachments.is_empty());

@@ -36,7 +36,16 @@ impl Collector<'_> {
                 }
                 _ => {
                     let ctype = content_type(part);
-                    self.add(part, part.contents(), ctype, None, "");
+                    let base64 =
+                        part.content_transfer_encoding().is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
+                    if part.is_encoding_problem && base64 {
+                        // mail-parser keeps the undecoded text of a part it could not finish
+                        // (typically a truncated message); decode what is there.
+                        let decoded = lenient_base64(part.contents());
+                        self.add(part, &decoded, ctype, None, "");
+                    } else {
+                        self.add(part, part.contents(), ctype, None, "");
+                    }
                 }
             }
         }
@@ -56,8 +65,7 @@ impl Collector<'_> {
             Some(d) => d.is_inline(),
             None => part.content_id().is_some(),
         };
-        let content_id =
-            part.content_id().map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_string());
+        let content_id = part.content_id().map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_string());
         self.attachments.push(Attachment { filename, content_type, content_id, bytes: bytes.to_vec(), inline });
     }
 }
@@ -79,6 +87,32 @@ fn content_type(part: &MessagePart<'_>) -> String {
     }
 }
 
+/// Decodes base64, skipping anything outside the alphabet and stopping at padding; an incomplete
+/// final group is dropped.
+fn lenient_base64(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
 /// A file name safe to store and offer for download: the last path component only, no control
 /// characters, no leading dots, whitespace collapsed, at most 200 characters. May return "".
 pub(crate) fn sanitize_filename(name: &str) -> String {
@@ -95,6 +129,13 @@ pub(crate) fn sanitize_filename(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::sanitize_filename as s;
+
+    #[test]
+    fn lenient_base64_decodes_what_is_there() {
+        assert_eq!(super::lenient_base64(b"SGVs\r\nbG8="), b"Hello");
+        assert_eq!(super::lenient_base64(b"SGVsbG8gV"), b"Hello ");
+        assert_eq!(super::lenient_base64(b"!!"), b"");
+    }
 
     #[test]
     fn filenames_are_made_safe() {

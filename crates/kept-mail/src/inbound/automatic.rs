@@ -75,7 +75,8 @@ pub(super) fn detect(message: &Message<'_>) -> Option<AutomaticReason> {
         let local = addr.rsplit_once('@').map_or(addr, |(l, _)| l).trim().to_ascii_lowercase();
         local == "mailer-daemon" || local == "postmaster"
     };
-    let from_daemon = message.from().into_iter().flat_map(|a| a.iter()).any(|a| a.address.as_deref().is_some_and(daemon));
+    let from_daemon =
+        message.from().into_iter().flat_map(|a| a.iter()).any(|a| a.address.as_deref().is_some_and(daemon));
     let sender_daemon =
         message.sender().into_iter().flat_map(|a| a.iter()).any(|a| a.address.as_deref().is_some_and(daemon));
     if from_daemon || sender_daemon {

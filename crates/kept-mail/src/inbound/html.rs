@@ -6,9 +6,10 @@ use ammonia::{Builder, UrlRelative};
 
 static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut b = Builder::default();
-    // Ammonia's defaults already drop <script>, <style> (with their content), event handler and
+    // Ammonia's defaults already drop <script>, <style> (with their content; <title> is added), event handler and
     // style attributes, forms and iframes, and add rel="noopener noreferrer" to links.
-    b.add_url_schemes(["cid"])
+    b.add_clean_content_tags(["title"])
+        .add_url_schemes(["cid"])
         .url_relative(UrlRelative::Deny)
         // Remote images are tracking pixels more often than not: only images carried in the
         // message itself (cid:) keep their source. A remote link in <a href> stays a plain link.
@@ -26,7 +27,7 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
 /// frames; links keep `href` (http, https, mailto, …) with `rel="noopener noreferrer"`; images
 /// keep their source only for `cid:` (inline attachment) references.
 pub fn sanitize_html(html: &str) -> String {
-    SANITIZER.clean(html).to_string()
+    SANITIZER.clean(html).to_string().trim().to_string()
 }
 
 /// Plain text from HTML (wrapped at 100 columns; links listed as footnotes).
@@ -48,7 +49,18 @@ mod tests {
 <script>alert(1)</script><style>p{}</style><img src="https://track.example/p.gif"><img src="cid:logo@x" alt="logo">
 <a href="javascript:alert(1)">js</a><iframe src="https://ex.com"></iframe><form><input></form>"#,
         );
-        for bad in ["onclick", "onmouseover", "script", "alert", "style", "track.example", "javascript", "iframe", "form", "input"] {
+        for bad in [
+            "onclick",
+            "onmouseover",
+            "script",
+            "alert",
+            "style",
+            "track.example",
+            "javascript",
+            "iframe",
+            "form",
+            "input",
+        ] {
             assert!(!out.contains(bad), "{bad} in {out}");
         }
         assert!(out.contains(r#"<a href="https://ex.com/x" rel="noopener noreferrer">link</a>"#), "{out}");

@@ -101,11 +101,15 @@ fn attribution_before(lines: &[&str], end: usize) -> Option<usize> {
 
 fn ends_attribution(line: &str) -> bool {
     let l = line.to_lowercase();
-    l.ends_with("wrote:") || l.ends_with("a écrit :") || l.ends_with("a écrit:") || (l.contains("schrieb") && l.ends_with(':'))
+    l.ends_with("wrote:")
+        || l.ends_with("a écrit :")
+        || l.ends_with("a écrit:")
+        || (l.contains("schrieb") && l.ends_with(':'))
 }
 
 fn is_attribution(line: &str) -> bool {
-    (starts_with_ci(line, "on ") || starts_with_ci(line, "am ") || starts_with_ci(line, "le ")) && ends_attribution(line)
+    (starts_with_ci(line, "on ") || starts_with_ci(line, "am ") || starts_with_ci(line, "le "))
+        && ends_attribution(line)
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
@@ -124,7 +128,8 @@ mod tests {
 
     #[test]
     fn wrapped_attribution() {
-        let t = "Yes.\n\nOn Tue, Nov 3, 2026 at 10:00 AM Kept Support <\nsupport@kept.example> wrote:\n\n> Is it fixed?\n";
+        let t =
+            "Yes.\n\nOn Tue, Nov 3, 2026 at 10:00 AM Kept Support <\nsupport@kept.example> wrote:\n\n> Is it fixed?\n";
         assert_eq!(s(t), "Yes.");
     }
 
