@@ -31,6 +31,7 @@ pub(crate) enum Arg {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Arg {
@@ -56,6 +57,11 @@ impl From<String> for Arg {
 impl From<Option<String>> for Arg {
     fn from(v: Option<String>) -> Self {
         Arg::Text(v)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
     }
 }
 impl From<bool> for Arg {
@@ -142,6 +148,9 @@ impl DbRow {
     pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>> {
         decode!(self, col, Option<String>)
     }
+    pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>> {
+        decode!(self, col, Vec<u8>)
+    }
     pub(crate) fn flag(&self, col: &str) -> Result<bool> {
         decode!(self, col, bool)
     }
@@ -165,6 +174,7 @@ macro_rules! bind_all {
                 Arg::Int(v) => q.bind(v),
                 Arg::Text(v) => q.bind(v),
                 Arg::Bool(v) => q.bind(v),
+                Arg::Bytes(v) => q.bind(v),
             };
         }
         q

@@ -15,6 +15,7 @@ mod connect;
 mod db;
 mod error;
 mod jobs;
+mod mail;
 mod migrate;
 mod people;
 mod promises;
@@ -32,6 +33,7 @@ pub use connect::{PoolSize, redact};
 pub use db::Backend;
 pub use error::{Result, StoreError};
 pub use jobs::DueJob;
+pub use mail::{MailSettings, OutboxItem, OutboxStatus};
 pub use migrate::MIGRATION_FILES;
 pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
 pub use promises::RECOVERY_ACTION_KINDS;
@@ -46,12 +48,19 @@ use db::Db;
 pub struct Store {
     db: Db,
     books: std::sync::Arc<books::BooksCache>,
+    mail: std::sync::Arc<MailSettings>,
 }
 
 impl Store {
     /// Opens the database named by `url` without migrating it.
     pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
-        Ok(Self { db: connect::open(url, size).await?, books: Default::default() })
+        Ok(Self { db: connect::open(url, size).await?, books: Default::default(), mail: Default::default() })
+    }
+
+    /// How mail written to the outbox is addressed and dated.
+    pub fn with_mail(mut self, settings: MailSettings) -> Self {
+        self.mail = std::sync::Arc::new(settings);
+        self
     }
 
     /// Opens the database and applies any pending migrations.
