@@ -21,6 +21,35 @@ pub struct ServerConfig {
     /// Where people are, for reading and entering local times (agent
     /// promises "by 15:00") and explaining clocks without a calendar.
     pub time_zone: jiff::tz::TimeZone,
+    pub mail: MailConfig,
+}
+
+/// Email: who kept writes as, where it sends, what it accepts.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The From of every email (the support address customers reply to).
+    pub from: kept_mail::Mailbox,
+    /// Where to send; without it mail waits in the outbox (nothing is lost).
+    pub smtp: Option<kept_mail::outbound::SmtpConfig>,
+    /// Size limits for inbound mail and its attachments.
+    pub limits: kept_mail::inbound::Limits,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: kept_mail::Mailbox { email: "support@kept.localhost".into(), name: Some("Support".into()) },
+            smtp: None,
+            limits: kept_mail::inbound::Limits { max_attachment_bytes: 10 * 1024 * 1024, max_total_bytes: 25 * 1024 * 1024 },
+        }
+    }
+}
+
+impl MailConfig {
+    /// The domain of the from-address: Message-IDs kept makes end in it.
+    pub fn domain(&self) -> &str {
+        self.from.email.rsplit_once('@').map(|(_, d)| d).unwrap_or("kept.localhost")
+    }
 }
 
 impl Default for ServerConfig {
@@ -34,6 +63,7 @@ impl Default for ServerConfig {
             login_window: Duration::from_secs(15 * 60),
             run_jobs: true,
             time_zone: jiff::tz::TimeZone::UTC,
+            mail: MailConfig::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 mod headers;
 pub mod jobs;
+pub mod mail;
 pub mod state;
 pub mod web;
 
@@ -77,12 +78,13 @@ impl Server {
     /// in-flight requests and the job in progress finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let runner = self.state.config.run_jobs.then(|| tokio::spawn(jobs::run(self.state.clone(), stopped)));
+        let runner = self.state.config.run_jobs.then(|| tokio::spawn(jobs::run(self.state.clone(), stopped.clone())));
+        let sender = self.state.config.run_jobs.then(|| tokio::spawn(mail::sender::run(self.state.clone(), stopped)));
         let service = self.app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         let _ = stop.send(true);
-        if let Some(runner) = runner {
-            let _ = runner.await;
+        for task in [runner, sender].into_iter().flatten() {
+            let _ = task.await;
         }
         served
     }

@@ -18,6 +18,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
         let limiter = Arc::new(LoginLimiter::new(config.login_attempts, config.login_window));
+        let store = store.with_mail(kept_store::MailSettings {
+            domain: config.mail.domain().to_owned(),
+            time_zone: config.time_zone.clone(),
+        });
         Self { store, clock, config: Arc::new(config), limiter }
     }
 

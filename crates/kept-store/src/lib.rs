@@ -33,7 +33,7 @@ pub use connect::{PoolSize, redact};
 pub use db::Backend;
 pub use error::{Result, StoreError};
 pub use jobs::DueJob;
-pub use mail::{MailSettings, OutboxItem, OutboxStatus};
+pub use mail::{AttachmentInfo, InboundAttachment, InboundEmail, Ingested, MailSettings, OutboxItem, OutboxStatus};
 pub use migrate::MIGRATION_FILES;
 pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
 pub use promises::RECOVERY_ACTION_KINDS;

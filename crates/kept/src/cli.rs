@@ -273,6 +273,9 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
         .unwrap_or_else(|| if args.demo { "America/New_York".into() } else { "UTC".into() });
     config.time_zone = jiff::tz::TimeZone::get(&zone)
         .map_err(|_| Failure::config(format!("unknown time zone '{zone}' (use an IANA name like Europe/London)")))?;
+    if let Some(mail) = &file.mail {
+        config.mail = mail.to_config(std::env::var("KEPT_SMTP_PASSWORD").ok()).map_err(Failure::config)?;
+    }
     let server = kept_server::Server::bind(AppState::new(store.clone(), clock, config))
         .await
         .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;

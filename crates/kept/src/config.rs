@@ -20,6 +20,65 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub log_format: Option<String>,
     pub time_zone: Option<String>,
+    pub mail: Option<MailFile>,
+}
+
+/// `[mail]`: the support address and the SMTP server.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// none, starttls or tls.
+    pub smtp_security: Option<String>,
+    pub smtp_username: Option<String>,
+    /// Better in KEPT_SMTP_PASSWORD than in a file.
+    pub smtp_password: Option<String>,
+    pub max_attachment_bytes: Option<usize>,
+    pub max_message_bytes: Option<usize>,
+}
+
+impl MailFile {
+    /// The server's mail settings; `password_env` (KEPT_SMTP_PASSWORD) wins over the file.
+    pub fn to_config(&self, password_env: Option<String>) -> Result<kept_server::config::MailConfig, String> {
+        use kept_mail::outbound::{Security, SmtpConfig};
+        let mut config = kept_server::config::MailConfig::default();
+        if let Some(from) = &self.from {
+            config.from = kept_mail::Mailbox::new(from, self.from_name.as_deref())
+                .ok_or_else(|| format!("mail.from: '{from}' is not an email address"))?;
+        }
+        if let Some(host) = &self.smtp_host {
+            let security = match self.smtp_security.as_deref().unwrap_or("starttls") {
+                "none" => Security::None,
+                "starttls" => Security::StartTls,
+                "tls" => Security::Tls,
+                other => return Err(format!("mail.smtp_security: '{other}' is not one of none, starttls, tls")),
+            };
+            let port = self.smtp_port.unwrap_or(match security {
+                Security::None => 25,
+                Security::StartTls => 587,
+                Security::Tls => 465,
+            });
+            config.smtp = Some(SmtpConfig {
+                host: host.clone(),
+                port,
+                security,
+                username: self.smtp_username.clone(),
+                password: password_env.or_else(|| self.smtp_password.clone()),
+                timeout_secs: 30,
+                hello_name: None,
+            });
+        }
+        if let Some(bytes) = self.max_attachment_bytes {
+            config.limits.max_attachment_bytes = bytes;
+        }
+        if let Some(bytes) = self.max_message_bytes {
+            config.limits.max_total_bytes = bytes.max(1024);
+        }
+        Ok(config)
+    }
 }
 
 impl FileConfig {
@@ -59,6 +118,19 @@ log_format = "text"
 # Where your people are (IANA name): agents enter promise times ("call back
 # by 15:00") in it. Business calendars carry their own zones.
 time_zone = "UTC"
+
+# Email. Without smtp_host, mail waits in the outbox (GET /api/v1/mail/outbox)
+# until an SMTP server is configured; nothing is lost.
+[mail]
+from = "support@example.com"
+from_name = "Example Support"
+# smtp_host = "smtp.example.com"
+# smtp_port = 587
+# smtp_security = "starttls"       # none, starttls or tls
+# smtp_username = "kept"
+# smtp_password: set KEPT_SMTP_PASSWORD instead of writing it here.
+max_attachment_bytes = 10485760
+max_message_bytes = 26214400
 "#;
 
 #[cfg(test)]
@@ -70,6 +142,19 @@ mod tests {
         let c: FileConfig = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(c.listen.as_deref(), Some(DEFAULT_LISTEN));
         assert_eq!(c.database_url.as_deref(), Some(DEFAULT_DATABASE_URL));
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        let file: FileConfig = toml::from_str("[mail]\nfrom = \"help@acme.example\"\nsmtp_host = \"mx\"\n").unwrap();
+        let mail = file.mail.unwrap().to_config(Some("s3cret".into())).unwrap();
+        let smtp = mail.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.password.as_deref()), (587, Some("s3cret")));
+        assert_eq!(mail.from.email, "help@acme.example");
+        let bad: FileConfig = toml::from_str("[mail]\nfrom = \"nope\"\n").unwrap();
+        assert!(bad.mail.unwrap().to_config(None).unwrap_err().contains("mail.from"));
+        let bad: FileConfig = toml::from_str("[mail]\nsmtp_host = \"mx\"\nsmtp_security = \"ssl\"\n").unwrap();
+        assert!(bad.mail.unwrap().to_config(None).unwrap_err().contains("smtp_security"));
     }
 
     #[test]

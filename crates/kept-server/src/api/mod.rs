@@ -5,6 +5,7 @@
 pub mod books;
 pub mod cases;
 pub mod extract;
+pub mod mail;
 pub mod org;
 pub mod parse;
 pub mod people;
@@ -63,6 +64,10 @@ pub fn router() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(promises::recovery_limits, promises::set_recovery_limit))
         .routes(routes!(promises::notifications))
         .routes(routes!(promises::read_notification))
+        .routes(routes!(mail::inbound_email))
+        .routes(routes!(mail::outbox))
+        .routes(routes!(mail::case_attachments))
+        .routes(routes!(mail::download_attachment))
         .routes(routes!(openapi_json))
         .split_for_parts();
     describe(&mut api);

@@ -90,9 +90,7 @@ impl Store {
         key: Option<&IdempotencyKey>,
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
-        let draft = draft_case(&mut tx, by, new, now).await?;
-        let id = insert_case(&mut tx, draft).await?;
-        self.recompute(&mut tx, id, now).await?;
+        let id = self.open_case_in(&mut tx, by, new, now, Vec::new()).await?;
         if let Some(key) = key {
             tx.execute(
                 "INSERT INTO idempotency_keys (user_id, key, fingerprint, case_id, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -103,6 +101,27 @@ impl Store {
         let detail = detail_in_tx(&mut tx, id).await?;
         tx.commit().await?;
         Ok(detail)
+    }
+
+    /// Opens a case inside `tx`; a customer who opened it is sent an
+    /// acknowledgement, threaded after `earlier` (the email that opened it).
+    pub(crate) async fn open_case_in(
+        &self,
+        tx: &mut Tx,
+        by: &Principal,
+        new: NewCase,
+        now: Timestamp,
+        earlier: Vec<String>,
+    ) -> Result<CaseId> {
+        let draft = draft_case(tx, by, new, now).await?;
+        let by_requester = draft.case.requester_id == by.user_id;
+        let id = insert_case(tx, draft).await?;
+        self.recompute(tx, id, now).await?;
+        if by_requester {
+            let case = super::load_visible(tx, &Principal::system(), id, "").await?;
+            crate::mail::notices::case_opened(tx, &self.mail, &case, earlier, now).await?;
+        }
+        Ok(id)
     }
 
     /// Raises a request from the team working `parent` to `request.team_id`.

@@ -4,7 +4,7 @@ use super::create::{insert_message, message_event_kind, open_follow_up};
 use super::update::after_status_change;
 use super::{CaseDetail, detail_in_tx, events, load_for_update, save_case};
 use crate::Store;
-use crate::db::args;
+use crate::db::{Tx, args};
 use crate::error::Result;
 use jiff::Timestamp;
 use kept_core::DomainError;
@@ -53,8 +53,22 @@ impl Store {
         now: Timestamp,
     ) -> Result<MessageOutcome> {
         let mut tx = self.db.begin().await?;
-        let mut case = load_for_update(&mut tx, by, id).await?;
-        let now = super::case_now(&mut tx, id, now).await?;
+        let outcome = self.add_message_in(&mut tx, by, id, new, now).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Adds a message inside `tx` (e.g. with the record of the email that carried it).
+    pub(crate) async fn add_message_in(
+        &self,
+        tx: &mut Tx,
+        by: &Principal,
+        id: CaseId,
+        new: NewMessage,
+        now: Timestamp,
+    ) -> Result<MessageOutcome> {
+        let mut case = load_for_update(tx, by, id).await?;
+        let now = super::case_now(tx, id, now).await?;
         let role = author_role(by, &case);
         let works = by.can_work_case(CaseScope::from(&case));
         if role == AuthorRole::Customer || !works {
@@ -85,14 +99,15 @@ impl Store {
                 )
                 .into());
             }
-            let follow_up = open_follow_up(&mut tx, by, &case, new.body, now).await?;
-            self.recompute(&mut tx, follow_up, now).await?;
-            let detail = detail_in_tx(&mut tx, follow_up).await?;
-            let message = first_message(&mut tx, follow_up).await?;
-            tx.commit().await?;
+            let follow_up = open_follow_up(tx, by, &case, new.body, now).await?;
+            self.recompute(tx, follow_up, now).await?;
+            let opened = super::load_visible(tx, &Principal::system(), follow_up, "").await?;
+            crate::mail::notices::case_opened(tx, &self.mail, &opened, Vec::new(), now).await?;
+            let detail = detail_in_tx(tx, follow_up).await?;
+            let message = first_message(tx, follow_up).await?;
             return Ok(MessageOutcome { message, case: detail, follow_up: true });
         }
-        let message_id = insert_message(&mut tx, case.id, by.user_id, role, new.public, new.body.as_str(), now).await?;
+        let message_id = insert_message(tx, case.id, by.user_id, role, new.public, new.body.as_str(), now).await?;
         let mut recorded = vec![NewEvent::message(message_event_kind(role, new.public), by.user_id, now, message_id)];
         let before = case.status;
         // An explicit status replaces the implicit one (new + reply + pending
@@ -103,13 +118,16 @@ impl Store {
         };
         recorded.extend(status_event);
         case.updated_at = now;
-        save_case(&mut tx, &case, false).await?;
-        events::append(&mut tx, case.id, &recorded).await?;
-        after_status_change(&mut tx, by, &case, before, now).await?;
-        self.recompute(&mut tx, case.id, now).await?;
-        let detail = detail_in_tx(&mut tx, case.id).await?;
-        let message = message_by_id(&mut tx, message_id).await?;
-        tx.commit().await?;
+        save_case(tx, &case, false).await?;
+        events::append(tx, case.id, &recorded).await?;
+        after_status_change(tx, by, &case, before, now).await?;
+        self.recompute(tx, case.id, now).await?;
+        if new.public {
+            let body = new.body.as_str();
+            crate::mail::notices::reply_sent(tx, &self.mail, &case, message_id, by.user_id, role, body, now).await?;
+        }
+        let detail = detail_in_tx(tx, case.id).await?;
+        let message = message_by_id(tx, message_id).await?;
         Ok(MessageOutcome { message, case: detail, follow_up: false })
     }
 

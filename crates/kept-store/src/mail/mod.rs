@@ -6,6 +6,9 @@
 //! sender (kept-server) claims due mail with a lease, like jobs, and marks
 //! it sent or schedules a retry.
 
+mod attachments;
+mod inbound;
+pub(crate) mod notices;
 mod outbox;
 
 use crate::db::{Tx, args};
@@ -15,6 +18,8 @@ use jiff::tz::TimeZone;
 use kept_core::ids::{CaseId, MessageId};
 use kept_core::mail::Envelope;
 
+pub use attachments::AttachmentInfo;
+pub use inbound::{InboundAttachment, InboundEmail, Ingested};
 pub use outbox::{OutboxItem, OutboxStatus};
 
 /// How mail is addressed and dated: set from kept's configuration.
@@ -67,9 +72,13 @@ fn new_message_id(domain: &str, case: Option<CaseId>) -> Result<String> {
     Ok(format!("kept.{}.{hex}@{domain}", case.map(|c| c.0).unwrap_or(0)))
 }
 
-/// The Message-IDs of a case's mail so far, oldest first (for threading).
+/// The Message-IDs of the conversation with the customer so far, oldest
+/// first (for threading; staff notifications and surveys are not part of it).
 pub(crate) async fn thread_of(tx: &mut Tx, case: CaseId) -> Result<Vec<String>> {
-    tx.fetch_all("SELECT message_id FROM mail_messages WHERE case_id = $1 ORDER BY id", args![case.0])
+    tx.fetch_all(
+        "SELECT message_id FROM mail_messages WHERE case_id = $1 AND kind NOT IN ('notification', 'survey') ORDER BY id",
+        args![case.0],
+    )
         .await?
         .iter()
         .map(|r| r.text("message_id"))

@@ -64,7 +64,7 @@ impl Store {
             let mut changed = Vec::new();
             for (case, instance, eval, at) in breached {
                 let (Some(rule), Some(l)) = (recovery_rule(&books, &eval), loaded.get(&case)) else { continue };
-                if open_recovery(tx, case, l, instance, &eval, &rule, &books, at).await? {
+                if open_recovery(tx, &self.mail, case, l, instance, &eval, &rule, &books, at).await? {
                     outcome.recoveries_opened += 1;
                     changed.push(case);
                 }
@@ -223,6 +223,7 @@ fn recovery_rule(books: &Books, eval: &ClockEval) -> Option<RecoveryRule> {
 #[expect(clippy::too_many_arguments, reason = "one call site; the values are all distinct facts of the breach")]
 async fn open_recovery(
     tx: &mut Tx,
+    mail: &crate::MailSettings,
     case: CaseId,
     loaded: &Loaded,
     instance: i64,
@@ -264,11 +265,13 @@ async fn open_recovery(
     notify.sort_unstable();
     notify.dedup();
     for user in notify {
+        let text = format!("Case {case}: {reason}; recovery is due {}", mail.local(due));
         tx.execute(
             "INSERT INTO notifications (user_id, case_id, kind, text, created_at) VALUES ($1, $2, 'promise_breached', $3, $4)",
-            args![user, case.0, format!("Case {case}: {reason}; recovery is due {due}"), at],
+            args![user, case.0, text.as_str(), at],
         )
         .await?;
+        crate::mail::notices::notify(tx, mail, kept_core::ids::UserId(user), case, &text, at).await?;
     }
     if rule.raise_priority && loaded.priority < Priority::Urgent {
         let higher = Priority::ALL[loaded.priority.rank() as usize + 1];

@@ -1,0 +1,108 @@
+//! The mail a change to a case sends, queued in the change's transaction:
+//! an agent's public reply goes to the requester, a customer's new case is
+//! acknowledged with the promise of a first reply, and staff notifications
+//! go to the person notified.
+
+use super::{MailSettings, OutKind, enqueue, thread_of};
+use crate::db::{Tx, args};
+use crate::error::Result;
+use jiff::Timestamp;
+use kept_core::cases::{AuthorRole, Case};
+use kept_core::ids::{CaseId, MessageId, UserId};
+use kept_core::mail::{Envelope, acknowledgement, reply};
+
+struct Person {
+    email: String,
+    name: String,
+    active: bool,
+}
+
+async fn person(tx: &mut Tx, id: UserId) -> Result<Person> {
+    let r = tx.fetch_one("SELECT email, name, active FROM users WHERE id = $1", args![id.0]).await?;
+    Ok(Person { email: r.text("email")?, name: r.text("name")?, active: r.flag("active")? })
+}
+
+/// Mails an agent's public reply to the requester. Internal requests are
+/// between teams and stay in kept; a reply by the requester is not echoed.
+pub(crate) async fn reply_sent(
+    tx: &mut Tx,
+    settings: &MailSettings,
+    case: &Case,
+    message: MessageId,
+    author: UserId,
+    role: AuthorRole,
+    body: &str,
+    now: Timestamp,
+) -> Result<()> {
+    if case.is_internal() || role != AuthorRole::Agent || author == case.requester_id {
+        return Ok(());
+    }
+    let to = person(tx, case.requester_id).await?;
+    if !to.active {
+        return Ok(());
+    }
+    let agent = person(tx, author).await?;
+    let (subject, text) = reply(case.id.0, case.subject.as_str(), &agent.name, body);
+    let mut mail = Envelope::plain(&to.email, Some(&to.name), subject, text);
+    // A person wrote this: auto-responders may answer it.
+    mail.auto_submitted = false;
+    let mail = mail.threaded(thread_of(tx, case.id).await?);
+    enqueue(tx, settings, Some(case.id), Some(message), OutKind::Reply, &mail, now).await?;
+    Ok(())
+}
+
+/// Acknowledges a case a customer opened, with the first reply's deadline
+/// (the first-response promise, if a policy gives one). `earlier` holds the
+/// Message-ID of the email that opened it, to thread the acknowledgement.
+pub(crate) async fn case_opened(
+    tx: &mut Tx,
+    settings: &MailSettings,
+    case: &Case,
+    earlier: Vec<String>,
+    now: Timestamp,
+) -> Result<()> {
+    if case.is_internal() {
+        return Ok(());
+    }
+    let to = person(tx, case.requester_id).await?;
+    let is_contact =
+        tx.fetch_one("SELECT role FROM users WHERE id = $1", args![case.requester_id.0]).await?.text("role")? == "contact";
+    if !is_contact || !to.active {
+        return Ok(());
+    }
+    let due = tx
+        .fetch_optional(
+            "SELECT breach_at FROM promise_instances WHERE case_id = $1 AND kind = 'first_response' AND status = 'running' \
+             ORDER BY ordinal LIMIT 1",
+            args![case.id.0],
+        )
+        .await?;
+    let reply_by = match due {
+        Some(r) => r.opt_time("breach_at")?.map(|t| settings.local(t)),
+        None => None,
+    };
+    let (subject, text) = acknowledgement(case.id.0, case.subject.as_str(), reply_by.as_deref());
+    let mail = Envelope::plain(&to.email, Some(&to.name), subject, text).threaded(earlier);
+    enqueue(tx, settings, Some(case.id), None, OutKind::Acknowledgement, &mail, now).await?;
+    Ok(())
+}
+
+/// Mails a staff notification (e.g. a breach that needs recovery).
+pub(crate) async fn notify(
+    tx: &mut Tx,
+    settings: &MailSettings,
+    user: UserId,
+    case: CaseId,
+    text: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let to = person(tx, user).await?;
+    if !to.active {
+        return Ok(());
+    }
+    let subject = tx.fetch_one("SELECT subject FROM cases WHERE id = $1", args![case.0]).await?.text("subject")?;
+    let body = format!("{text}\n\nCase #{case}: {subject}");
+    let mail = Envelope::plain(&to.email, Some(&to.name), kept_core::mail::case_subject(case.0, &subject), body);
+    enqueue(tx, settings, Some(case), None, OutKind::Notification, &mail, now).await?;
+    Ok(())
+}
