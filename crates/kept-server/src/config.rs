@@ -40,7 +40,10 @@ impl Default for MailConfig {
         Self {
             from: kept_mail::Mailbox { email: "support@kept.localhost".into(), name: Some("Support".into()) },
             smtp: None,
-            limits: kept_mail::inbound::Limits { max_attachment_bytes: 10 * 1024 * 1024, max_total_bytes: 25 * 1024 * 1024 },
+            limits: kept_mail::inbound::Limits {
+                max_attachment_bytes: 10 * 1024 * 1024,
+                max_total_bytes: 25 * 1024 * 1024,
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ mod api {
     pub mod app;
     mod cases;
     mod errors;
+    mod mail;
     mod matrix;
     mod openapi;
     mod pages;

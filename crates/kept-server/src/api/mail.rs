@@ -111,7 +111,9 @@ pub async fn outbox(
     caller.principal.require_admin()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", "limit must be 1–500").with_field("limit"));
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", "limit must be 1–500").with_field("limit")
+        );
     }
     let mail = state.store.outbox(q.case_id, limit).await?;
     Ok(Json(OutboxList { mail: mail.into_iter().map(Into::into).collect() }))

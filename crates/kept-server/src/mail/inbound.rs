@@ -1,6 +1,6 @@
 //! Raw RFC 5322 in, the store's `InboundEmail` out.
 
-use kept_mail::inbound::{InboundMail, InboundError, Limits, parse, strip_quoted_reply};
+use kept_mail::inbound::{InboundError, InboundMail, Limits, parse, strip_quoted_reply};
 use kept_store::{InboundAttachment, InboundEmail};
 
 /// Parses `raw` (refusing only what cannot be a message: no headers, no

@@ -82,9 +82,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             continue;
         }
         let nap = match state.store.next_outbox_at().await {
-            Ok(Some(next)) => {
-                Duration::try_from(next.duration_since(state.now())).unwrap_or(Duration::ZERO).clamp(Duration::from_millis(20), MAX_NAP)
-            }
+            Ok(Some(next)) => Duration::try_from(next.duration_since(state.now()))
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(20), MAX_NAP),
             _ => MAX_NAP,
         };
         tokio::select! {

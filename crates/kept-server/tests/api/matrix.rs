@@ -31,6 +31,8 @@ struct Books {
     policy: i64,
     task: i64,
     notification: i64,
+    /// (case, attachment) of a customer's email with a file.
+    attachment: (i64, i64),
 }
 
 /// A calendar, a policy with recovery, and a case whose first response
@@ -62,7 +64,20 @@ async fn books(app: &TestApp) -> Books {
     let agent = Principal::staff(app.fx.agent.id, kept_core::people::Role::Agent, vec![app.fx.support.id]);
     let task = store.case_recovery_tasks(&agent, kept_core::ids::CaseId(late)).await.unwrap()[0].id;
     let notification = store.notifications(&agent, false).await.unwrap()[0].0;
-    Books { calendar, policy, task, notification }
+    let mail = kept_store::InboundEmail {
+        from_email: "ana@acme.test".into(),
+        subject: "Invoice".into(),
+        text: "See attached".into(),
+        attachments: vec![kept_store::InboundAttachment {
+            filename: "invoice.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: b"%PDF-1.4".to_vec(),
+        }],
+        ..Default::default()
+    };
+    let mailed = store.ingest_email(mail, super::app::start()).await.unwrap().case().unwrap();
+    let attachment = store.case_attachments(&sys, mailed).await.unwrap()[0].id;
+    Books { calendar, policy, task, notification, attachment: (mailed.0, attachment) }
 }
 
 fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
@@ -371,6 +386,22 @@ fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
             None,
             [401, 404, 404, 204, 404, 404, 404],
         ),
+        row("POST", "/api/v1/inbound/email", "/api/v1/inbound/email".into(), None, [401, 422, 403, 403, 403, 404, 404]),
+        row("GET", "/api/v1/mail/outbox", "/api/v1/mail/outbox".into(), None, [401, 200, 403, 403, 403, 404, 404]),
+        row(
+            "GET",
+            "/api/v1/cases/{id}/attachments",
+            format!("/api/v1/cases/{}/attachments", b.attachment.0),
+            None,
+            [401, 200, 200, 200, 404, 200, 404],
+        ),
+        row(
+            "GET",
+            "/api/v1/cases/{id}/attachments/{attachment_id}",
+            format!("/api/v1/cases/{}/attachments/{}", b.attachment.0, b.attachment.1),
+            None,
+            [401, 200, 200, 200, 404, 200, 404],
+        ),
     ]
 }
 
@@ -552,10 +583,14 @@ const MATRIX_ROUTES: &[&str] = &[
     "PUT /api/v1/recovery-limits",
     "GET /api/v1/notifications",
     "POST /api/v1/notifications/{id}/read",
+    "POST /api/v1/inbound/email",
+    "GET /api/v1/mail/outbox",
+    "GET /api/v1/cases/{id}/attachments",
+    "GET /api/v1/cases/{id}/attachments/{attachment_id}",
 ];
 
 app_test!(rows_match_matrix_routes, async |app: &TestApp| {
-    let b = Books { calendar: 1, policy: 1, task: 1, notification: 1 };
+    let b = Books { calendar: 1, policy: 1, task: 1, notification: 1, attachment: (1, 1) };
     let in_rows: BTreeSet<String> = rows(app, 1, &b).iter().map(|r| format!("{} {}", r.method, r.template)).collect();
     let listed: BTreeSet<String> = MATRIX_ROUTES.iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(in_rows, listed);

@@ -124,7 +124,7 @@ impl Store {
         self.recompute(tx, case.id, now).await?;
         if new.public {
             let body = new.body.as_str();
-            crate::mail::notices::reply_sent(tx, &self.mail, &case, message_id, by.user_id, role, body, now).await?;
+            crate::mail::notices::reply_sent(tx, &self.mail, &case, message_id, (by.user_id, role), body, now).await?;
         }
         let detail = detail_in_tx(tx, case.id).await?;
         let message = message_by_id(tx, message_id).await?;

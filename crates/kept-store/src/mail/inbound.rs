@@ -47,13 +47,21 @@ pub struct InboundAttachment {
 /// What became of an email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
-    CaseOpened { case: CaseId },
-    ReplyAdded { case: CaseId },
+    CaseOpened {
+        case: CaseId,
+    },
+    ReplyAdded {
+        case: CaseId,
+    },
     /// Seen before (same Message-ID): nothing was written again.
-    Duplicate { case: Option<CaseId> },
+    Duplicate {
+        case: Option<CaseId>,
+    },
     /// Bounces, auto-replies, lists, staff writing from outside a thread,
     /// deactivated senders: recorded, never a case, never answered.
-    Ignored { reason: String },
+    Ignored {
+        reason: String,
+    },
 }
 
 impl Ingested {
@@ -101,9 +109,19 @@ impl Store {
     async fn ingest_once(&self, mail: &InboundEmail, now: Timestamp) -> Result<Ingested> {
         let id = record_id(mail);
         let mut tx = self.db.begin().await?;
-        if let Some(r) = tx.fetch_optional("SELECT case_id FROM mail_messages WHERE message_id = $1", args![id.as_str()]).await? {
+        if let Some(r) =
+            tx.fetch_optional("SELECT case_id FROM mail_messages WHERE message_id = $1", args![id.as_str()]).await?
+        {
             return Ok(Ingested::Duplicate { case: r.opt_int("case_id")?.map(CaseId) });
         }
+        // Recorded first, so that it precedes the acknowledgement in the thread.
+        let record = tx
+            .insert(
+                "INSERT INTO mail_messages (direction, message_id, kind, address, subject, created_at) \
+                 VALUES ('in', $1, 'received', $2, $3, $4) RETURNING id",
+                args![id.as_str(), mail.from_email.as_str(), mail.subject.as_str(), now],
+            )
+            .await?;
         let outcome = self.ingest_in(&mut tx, &id, mail, now).await?;
         let (kind, case, message) = match &outcome {
             (Ingested::CaseOpened { case }, m) => ("case_opened", Some(*case), *m),
@@ -112,9 +130,8 @@ impl Store {
             (Ingested::Duplicate { .. }, _) => return Ok(outcome.0),
         };
         tx.execute(
-            "INSERT INTO mail_messages (direction, message_id, case_id, message_row_id, kind, address, subject, created_at) \
-             VALUES ('in', $1, $2, $3, $4, $5, $6, $7)",
-            args![id.as_str(), case.map(|c| c.0), message, kind, mail.from_email.as_str(), mail.subject.as_str(), now],
+            "UPDATE mail_messages SET kind = $1, case_id = $2, message_row_id = $3 WHERE id = $4",
+            args![kind, case.map(|c| c.0), message, record],
         )
         .await?;
         tx.commit().await?;
@@ -145,7 +162,8 @@ impl Store {
                 };
                 let case = outcome.case.case.id;
                 attach(tx, case, outcome.message.id.0, mail, now).await?;
-                let event = if outcome.follow_up { Ingested::CaseOpened { case } } else { Ingested::ReplyAdded { case } };
+                let event =
+                    if outcome.follow_up { Ingested::CaseOpened { case } } else { Ingested::ReplyAdded { case } };
                 Ok((event, Some(outcome.message.id.0)))
             }
             None if sender.is_staff() => ignored("staff_sender"),
@@ -165,7 +183,8 @@ impl Store {
                     tags: Default::default(),
                 };
                 let case = self.open_case_in(tx, &sender, new, now, vec![id.to_owned()]).await?;
-                let first = tx.fetch_one("SELECT MIN(id) AS id FROM messages WHERE case_id = $1", args![case.0]).await?;
+                let first =
+                    tx.fetch_one("SELECT MIN(id) AS id FROM messages WHERE case_id = $1", args![case.0]).await?;
                 let message = first.int("id")?;
                 attach(tx, case, message, mail, now).await?;
                 Ok((Ingested::CaseOpened { case }, Some(message)))
@@ -202,8 +221,9 @@ impl Store {
             }));
         }
         let domain = email.as_str().rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
-        let owner =
-            tx.fetch_optional("SELECT account_id FROM account_domains WHERE domain = $1", args![domain.as_str()]).await?;
+        let owner = tx
+            .fetch_optional("SELECT account_id FROM account_domains WHERE domain = $1", args![domain.as_str()])
+            .await?;
         let account = match owner {
             Some(r) => r.int("account_id")?,
             None => {

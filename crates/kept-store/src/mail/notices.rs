@@ -29,8 +29,7 @@ pub(crate) async fn reply_sent(
     settings: &MailSettings,
     case: &Case,
     message: MessageId,
-    author: UserId,
-    role: AuthorRole,
+    (author, role): (UserId, AuthorRole),
     body: &str,
     now: Timestamp,
 ) -> Result<()> {
@@ -66,7 +65,8 @@ pub(crate) async fn case_opened(
     }
     let to = person(tx, case.requester_id).await?;
     let is_contact =
-        tx.fetch_one("SELECT role FROM users WHERE id = $1", args![case.requester_id.0]).await?.text("role")? == "contact";
+        tx.fetch_one("SELECT role FROM users WHERE id = $1", args![case.requester_id.0]).await?.text("role")?
+            == "contact";
     if !is_contact || !to.active {
         return Ok(());
     }
