@@ -63,6 +63,8 @@ struct CasePage {
     c: CaseView,
     links: Vec<(String, i64, String)>,
     messages: Vec<MessageLine>,
+    /// (download link, file name, size)
+    attachments: Vec<(String, String, String)>,
     timeline: Vec<TimelineLine>,
     can_work: bool,
     can_write: bool,
@@ -84,6 +86,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
     let detail = state.store.get_case(by, id).await?;
     let messages = state.store.case_messages(by, id).await?;
     let events = state.store.case_events(by, id).await?;
+    let attachments = super::views::attachment_lines(&state.store.case_attachments(by, id).await?);
     let teams = state.store.list_teams(by).await?;
     let staff =
         state.store.list_users(by, &UserFilter { staff: Some(true), limit: 500, ..UserFilter::default() }).await?;
@@ -119,6 +122,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         layout: user.layout(format!("Case {}", c.id)),
         links,
         messages: messages.iter().map(MessageLine::from).collect(),
+        attachments,
         timeline: events.iter().map(|e| describe(e, &names)).collect(),
         can_work,
         can_write: !(can_work && c.status == Status::Closed),
@@ -424,4 +428,14 @@ mod tests {
         assert_eq!(parse_money("1.234"), None);
         assert_eq!(parse_money("x"), None);
     }
+}
+
+/// Downloads a file that came with a message (staff and the case's customers).
+pub async fn attachment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<axum::response::Response, PageError> {
+    let (info, bytes) = state.store.attachment(&user.principal, CaseId(id), attachment).await?;
+    Ok(crate::api::mail::download(&info, bytes))
 }

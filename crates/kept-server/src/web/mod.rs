@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases", post(queue::create_case))
         .route("/cases/{id}", get(case_page::show_case))
         .route("/cases/{id}/reply", post(case_page::reply))
+        .route("/cases/{id}/attachments/{attachment}", get(case_page::attachment))
         .route("/cases/{id}/update", post(case_page::update))
         .route("/cases/{id}/internal-request", post(case_page::internal_request))
         .route("/cases/{id}/promises", post(case_page::make_promise))

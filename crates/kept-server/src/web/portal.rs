@@ -117,6 +117,8 @@ struct PortalCase {
     created_iso: String,
     follow_up_of: Option<i64>,
     messages: Vec<MessageLine>,
+    /// (download link, file name, size)
+    attachments: Vec<(String, String, String)>,
     promises: Vec<super::promise_views::PromiseLine>,
     error: Option<String>,
 }
@@ -124,6 +126,7 @@ struct PortalCase {
 async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<String>) -> PageResult {
     let detail = state.store.get_case(&user.principal, id).await?;
     let messages = state.store.case_messages(&user.principal, id).await?;
+    let attachments = super::views::attachment_lines(&state.store.case_attachments(&user.principal, id).await?);
     let now = state.now();
     let promises = state.store.case_promises(&user.principal, id, now, &state.config.time_zone).await?;
     let c = &detail.case;
@@ -138,6 +141,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         created_iso: c.created_at.to_string(),
         follow_up_of: c.follow_up_of.map(|f| f.0),
         messages: messages.iter().map(MessageLine::from).collect(),
+        attachments,
         promises: promises.iter().map(|p| super::promise_views::PromiseLine::new(p, now)).collect(),
         error,
     };

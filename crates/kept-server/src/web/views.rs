@@ -102,3 +102,17 @@ impl CaseRow {
         self
     }
 }
+
+/// Attachments as (link, name, size) for pages.
+pub fn attachment_lines(list: &[kept_store::AttachmentInfo]) -> Vec<(String, String, String)> {
+    list.iter()
+        .map(|a| {
+            let size = if a.size >= 1024 * 1024 {
+                format!("{:.1} MB", a.size as f64 / (1024.0 * 1024.0))
+            } else {
+                format!("{} KB", (a.size + 1023) / 1024)
+            };
+            (format!("/cases/{}/attachments/{}", a.case_id, a.id), a.filename.clone(), size)
+        })
+        .collect()
+}

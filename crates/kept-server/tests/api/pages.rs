@@ -249,3 +249,33 @@ app_test!(admins_manage_accounts_teams_and_users_from_pages, async |app: &TestAp
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(nina.get("/admin/users").await.status, StatusCode::FORBIDDEN, "agents do not manage users");
 });
+
+app_test!(emailed_attachments_are_listed_and_downloaded_with_permission, async |app: &TestApp| {
+    let mail = kept_store::InboundEmail {
+        from_email: "ana@acme.test".into(),
+        subject: "Scan".into(),
+        text: "Attached".into(),
+        attachments: vec![kept_store::InboundAttachment {
+            filename: "scan <1>.png".into(),
+            content_type: "image/png".into(),
+            bytes: vec![0x89, b'P', b'N', b'G'],
+        }],
+        ..Default::default()
+    };
+    let case = app.store().ingest_email(mail, crate::api::app::start()).await.unwrap().case().unwrap().0;
+    let (agent, _) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    let page = agent.get(&format!("/cases/{case}")).await;
+    assert!(page.text.contains("scan &#60;1&#62;.png"), "names are escaped: {}", page.text);
+    let link = format!("/cases/{case}/attachments/");
+    let start = page.text.find(&link).unwrap();
+    let href: String = page.text[start..].chars().take_while(|c| *c != '"').collect();
+    let file = agent.get(&href).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.headers["content-type"], "application/octet-stream");
+    assert!(file.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    let (ana, _) = Browser::login(app, "ana@acme.test", FIXTURE_PASSWORD).await;
+    assert!(ana.get(&format!("/portal/cases/{case}")).await.text.contains(&href));
+    assert_eq!(ana.get(&href).await.status, StatusCode::OK);
+    let (bob, _) = Browser::login(app, "bob@globex.test", FIXTURE_PASSWORD).await;
+    assert_eq!(bob.get(&href).await.status, StatusCode::NOT_FOUND);
+});
