@@ -74,6 +74,15 @@ pub fn acknowledgement(case: i64, subject: &str, reply_by: Option<&str>) -> (Str
     (format!("Re: {}", case_subject(case, subject)), text)
 }
 
+/// A promise an agent made to the customer ("we will call you back by …").
+pub fn promise_notice(case: i64, subject: &str, what: &str, by_when: &str) -> (String, String) {
+    let text = format!(
+        "About case #{case}: {what}, by {by_when}.\n\nWe will let you know when it is done. Reply to this email to add \
+         to the case; please keep the [#{case}] in the subject."
+    );
+    (format!("Re: {}", case_subject(case, subject)), text)
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

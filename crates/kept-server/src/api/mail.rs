@@ -54,7 +54,7 @@ pub struct OutboxEntry {
     pub id: i64,
     pub message_id: String,
     pub case_id: Option<i64>,
-    /// reply, acknowledgement, notification or survey.
+    /// reply, acknowledgement, promise, notification or survey.
     pub kind: String,
     pub to: String,
     pub subject: String,

@@ -86,6 +86,15 @@ app_test!(email_opens_acknowledges_threads_and_replies, async |app: &TestApp| {
     assert_eq!(sent.references.len(), 2, "the customer's email and the acknowledgement");
     let agent_reply_id = sent.message_id.clone().unwrap();
 
+    let promise =
+        json!({"kind": "callback", "due_at": "2024-06-03T15:00:00Z", "description": "Call you back about the fire"});
+    let made = app.post(&format!("/api/v1/cases/{case}/promises"), "agent", promise).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let notice = deliver(app, &sink, 2).await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].text.contains("Call you back about the fire, by Mon 3 Jun 2024 15:00 UTC"), "{}", notice[0].text);
+    assert_eq!(notice[0].in_reply_to.last(), Some(&agent_reply_id));
+
     let quoted = "Done, thanks!\r\n\r\nOn Mon, Alex wrote:\r\n> Unplug it, please.\r\n";
     let raw = email("carol@acme.test", "Re: Printer on fire", "m2@client.test", Some(&agent_reply_id), quoted);
     let answer = inbound(app, &raw).await;

@@ -49,6 +49,7 @@ impl MailSettings {
 pub(crate) enum OutKind {
     Reply,
     Acknowledgement,
+    Promise,
     Notification,
     #[allow(dead_code, reason = "survey invitations are being built on the surveys branch")]
     Survey,
@@ -59,6 +60,7 @@ impl OutKind {
         match self {
             OutKind::Reply => "reply",
             OutKind::Acknowledgement => "acknowledgement",
+            OutKind::Promise => "promise",
             OutKind::Notification => "notification",
             OutKind::Survey => "survey",
         }

@@ -9,7 +9,7 @@ use crate::error::Result;
 use jiff::Timestamp;
 use kept_core::cases::{AuthorRole, Case};
 use kept_core::ids::{CaseId, MessageId, UserId};
-use kept_core::mail::{Envelope, acknowledgement, reply};
+use kept_core::mail::{Envelope, acknowledgement, promise_notice, reply};
 
 struct Person {
     email: String,
@@ -104,5 +104,27 @@ pub(crate) async fn notify(
     let body = format!("{text}\n\nCase #{case}: {subject}");
     let mail = Envelope::plain(&to.email, Some(&to.name), kept_core::mail::case_subject(case.0, &subject), body);
     enqueue(tx, settings, Some(case), None, OutKind::Notification, &mail, now).await?;
+    Ok(())
+}
+
+/// Tells the requester of a promise an agent made them ("a callback by 15:00").
+pub(crate) async fn promise_made(
+    tx: &mut Tx,
+    settings: &MailSettings,
+    case: &Case,
+    what: &str,
+    due: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    if case.is_internal() {
+        return Ok(());
+    }
+    let to = person(tx, case.requester_id).await?;
+    if !to.active {
+        return Ok(());
+    }
+    let (subject, text) = promise_notice(case.id.0, case.subject.as_str(), what, &settings.local(due));
+    let mail = Envelope::plain(&to.email, Some(&to.name), subject, text).threaded(thread_of(tx, case.id).await?);
+    enqueue(tx, settings, Some(case.id), None, OutKind::Promise, &mail, now).await?;
     Ok(())
 }

@@ -63,6 +63,7 @@ impl Store {
         }));
         append(&mut tx, case, &[made]).await?;
         self.recompute(&mut tx, case, now).await?;
+        crate::mail::notices::promise_made(&mut tx, &self.mail, &c, description.as_str(), new.due_at, now).await?;
         tx.commit().await?;
         Ok(id)
     }
