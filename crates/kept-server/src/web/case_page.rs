@@ -416,6 +416,16 @@ pub async fn close_recovery(
     after(&state, &user, id, result).await
 }
 
+/// Downloads a file that came with a message (staff and the case's customers).
+pub async fn attachment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<axum::response::Response, PageError> {
+    let (info, bytes) = state.store.attachment(&user.principal, CaseId(id), attachment).await?;
+    Ok(crate::api::mail::download(&info, bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_money;
@@ -428,14 +438,4 @@ mod tests {
         assert_eq!(parse_money("1.234"), None);
         assert_eq!(parse_money("x"), None);
     }
-}
-
-/// Downloads a file that came with a message (staff and the case's customers).
-pub async fn attachment(
-    State(state): State<AppState>,
-    user: WebUser,
-    Path((id, attachment)): Path<(i64, i64)>,
-) -> Result<axum::response::Response, PageError> {
-    let (info, bytes) = state.store.attachment(&user.principal, CaseId(id), attachment).await?;
-    Ok(crate::api::mail::download(&info, bytes))
 }
