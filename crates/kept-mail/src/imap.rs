@@ -357,7 +357,10 @@ async fn command(
             Response::Data { status: Status::Bye, outcome } => {
                 return Err(ImapError::transient(
                     ImapErrorKind::Connect,
-                    format!("server closed the connection during {verb}: {}", outcome.information.as_deref().unwrap_or("")),
+                    format!(
+                        "server closed the connection during {verb}: {}",
+                        outcome.information.as_deref().unwrap_or("")
+                    ),
                 ));
             }
             other => each(other),

@@ -5,11 +5,14 @@
 //! * [`outbound`]: build kept's own messages and hand them to an SMTP relay.
 //! * [`imap`]: poll a mailbox: fetch unseen messages without marking them, mark them seen once
 //!   stored.
-//! * `sink` (feature `sink`): a small plain-TCP SMTP server for tests.
+//! * `sink` (feature `sink`): a small plain-TCP SMTP server for tests; `imap_sink` (same feature):
+//!   a small plain-TCP IMAP server for tests.
 //!
 //! No database, no clock reads: every time value is passed in by the caller.
 
 pub mod imap;
+#[cfg(feature = "sink")]
+pub mod imap_sink;
 pub mod inbound;
 pub mod outbound;
 #[cfg(feature = "sink")]
