@@ -280,16 +280,23 @@ async fn within<T>(limit: Duration, what: &str, step: impl Future<Output = T>) -
 async fn open(config: &ImapConfig) -> Result<Session, ImapError> {
     let limit = step_limit(config);
     let address = format!("{}:{}", config.host, config.port);
-    let tcp = within(limit, "connect", TcpStream::connect((config.host.as_str(), config.port)))
-        .await?
-        .map_err(|e| ImapError::transient(ImapErrorKind::Connect, format!("connect to {address}: {e}")))?;
-    let stream: Box<dyn Transport> = match config.security {
-        ImapSecurity::None => Box::new(tcp),
+    // Checked before connecting: a host name TLS cannot verify is a configuration error.
+    let tls = match config.security {
+        ImapSecurity::None => None,
         ImapSecurity::Tls => {
             let name = ServerName::try_from(config.host.clone()).map_err(|e| {
                 ImapError::permanent(ImapErrorKind::Tls, format!("invalid TLS server name {:?}: {e}", config.host))
             })?;
-            let tls = within(limit, "TLS handshake", tls_connector()?.connect(name, tcp))
+            Some((name, tls_connector()?))
+        }
+    };
+    let tcp = within(limit, "connect", TcpStream::connect((config.host.as_str(), config.port)))
+        .await?
+        .map_err(|e| ImapError::transient(ImapErrorKind::Connect, format!("connect to {address}: {e}")))?;
+    let stream: Box<dyn Transport> = match tls {
+        None => Box::new(tcp),
+        Some((name, connector)) => {
+            let tls = within(limit, "TLS handshake", connector.connect(name, tcp))
                 .await?
                 .map_err(|e| ImapError::transient(ImapErrorKind::Tls, format!("TLS handshake with {address}: {e}")))?;
             Box::new(tls)
@@ -350,7 +357,10 @@ async fn command(
                 let info = outcome.information.as_deref().unwrap_or("");
                 return match status {
                     Status::Ok => Ok(()),
-                    Status::No => Err(refused(&verb, &format!("{:?} {info}", outcome.code), ImapErrorKind::Refused)),
+                    Status::No => {
+                        let code = outcome.code.as_ref().map(|c| format!("{c:?} ")).unwrap_or_default();
+                        Err(refused(&verb, &format!("{code}{info}"), ImapErrorKind::Refused))
+                    }
                     _ => Err(ImapError::permanent(ImapErrorKind::Protocol, format!("{verb}: {status:?} {info}"))),
                 };
             }

@@ -204,6 +204,22 @@ async fn closed_port_is_transient() {
 }
 
 #[tokio::test]
+async fn tls_against_a_plain_server_fails_the_handshake_transiently() {
+    let (sink, _) = sink_with_three().await;
+    let cfg = ImapConfig { security: ImapSecurity::Tls, ..config(sink.port(), SECRET) };
+    let err = fetch_unseen(&cfg, 10).await.unwrap_err();
+    assert!(!err.is_permanent(), "{err}");
+    assert_eq!(err.kind, ImapErrorKind::Tls);
+    assert!(sink.commands().iter().all(|c| !c.contains("LOGIN")), "no password sent: {:#?}", sink.commands());
+
+    // A host name that cannot be a TLS server name is a configuration error, found before any
+    // connection is tried.
+    let cfg = ImapConfig { host: "imap example.com".into(), ..cfg };
+    let err = fetch_unseen(&cfg, 10).await.unwrap_err();
+    assert!(err.is_permanent() && err.kind == ImapErrorKind::Tls, "{err}");
+}
+
+#[tokio::test]
 async fn silent_server_times_out_as_transient() {
     // Accepts the connection but never sends a greeting.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
