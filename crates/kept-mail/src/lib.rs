@@ -3,10 +3,16 @@
 //! * [`inbound`]: turn raw RFC 5322 bytes into an [`inbound::InboundMail`] (decoded text, sanitised
 //!   HTML, attachments, threading headers, auto-mail detection, case reference).
 //! * [`outbound`]: build kept's own messages and hand them to an SMTP relay.
-//! * `sink` (feature `sink`): a small plain-TCP SMTP server for tests.
+//! * [`imap`]: poll a mailbox: fetch unseen messages without marking them, mark them seen once
+//!   stored.
+//! * `sink` (feature `sink`): a small plain-TCP SMTP server for tests; `imap_sink` (same feature):
+//!   a small plain-TCP IMAP server for tests.
 //!
 //! No database, no clock reads: every time value is passed in by the caller.
 
+pub mod imap;
+#[cfg(feature = "sink")]
+pub mod imap_sink;
 pub mod inbound;
 pub mod outbound;
 #[cfg(feature = "sink")]
