@@ -33,6 +33,9 @@ pub struct MailConfig {
     pub smtp: Option<kept_mail::outbound::SmtpConfig>,
     /// Size limits for inbound mail and its attachments.
     pub limits: kept_mail::inbound::Limits,
+    /// A mailbox to poll for customer mail (besides POST /api/v1/inbound/email).
+    pub imap: Option<kept_mail::imap::ImapConfig>,
+    pub imap_interval: Duration,
 }
 
 impl Default for MailConfig {
@@ -44,6 +47,8 @@ impl Default for MailConfig {
                 max_attachment_bytes: 10 * 1024 * 1024,
                 max_total_bytes: 25 * 1024 * 1024,
             },
+            imap: None,
+            imap_interval: Duration::from_secs(60),
         }
     }
 }

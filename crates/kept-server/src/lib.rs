@@ -79,11 +79,14 @@ impl Server {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let runner = self.state.config.run_jobs.then(|| tokio::spawn(jobs::run(self.state.clone(), stopped.clone())));
-        let sender = self.state.config.run_jobs.then(|| tokio::spawn(mail::sender::run(self.state.clone(), stopped)));
+        let sender =
+            self.state.config.run_jobs.then(|| tokio::spawn(mail::sender::run(self.state.clone(), stopped.clone())));
+        let poller =
+            self.state.config.run_jobs.then(|| tokio::spawn(mail::imap_poll::run(self.state.clone(), stopped)));
         let service = self.app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         let _ = stop.send(true);
-        for task in [runner, sender].into_iter().flatten() {
+        for task in [runner, sender, poller].into_iter().flatten() {
             let _ = task.await;
         }
         served

@@ -45,11 +45,17 @@ async fn main() {
         println!("reusing the seeded database {file}");
     }
     let store = Store::open_and_migrate(&url, PoolSize { max: 8 }).await.unwrap();
+    // A database seeded before (e.g. a PostgreSQL copy made with CREATE
+    // DATABASE … TEMPLATE) is used as it is.
+    let reuse = reuse || store.pending_jobs().await.unwrap() >= n as i64;
     if !reuse {
         seed(&store, n).await;
         if let Some(file) = &seeded {
             store.execute_unchecked(&format!("VACUUM INTO '{file}'")).await.unwrap();
         }
+    }
+    if std::env::var("KEPT_STORM_SEED_ONLY").is_ok() {
+        return;
     }
     storm(&store, n, &url, runners).await;
 }

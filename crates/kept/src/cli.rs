@@ -274,7 +274,8 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     config.time_zone = jiff::tz::TimeZone::get(&zone)
         .map_err(|_| Failure::config(format!("unknown time zone '{zone}' (use an IANA name like Europe/London)")))?;
     if let Some(mail) = &file.mail {
-        config.mail = mail.to_config(std::env::var("KEPT_SMTP_PASSWORD").ok()).map_err(Failure::config)?;
+        let (smtp, imap) = (std::env::var("KEPT_SMTP_PASSWORD").ok(), std::env::var("KEPT_IMAP_PASSWORD").ok());
+        config.mail = mail.to_config(smtp, imap).map_err(Failure::config)?;
     }
     let server = kept_server::Server::bind(AppState::new(store.clone(), clock, config))
         .await

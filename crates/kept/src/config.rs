@@ -38,11 +38,24 @@ pub struct MailFile {
     pub smtp_password: Option<String>,
     pub max_attachment_bytes: Option<usize>,
     pub max_message_bytes: Option<usize>,
+    pub imap_host: Option<String>,
+    pub imap_port: Option<u16>,
+    /// tls (993) or none (loopback only: the password travels in clear).
+    pub imap_security: Option<String>,
+    pub imap_username: Option<String>,
+    /// Better in KEPT_IMAP_PASSWORD than in a file.
+    pub imap_password: Option<String>,
+    pub imap_mailbox: Option<String>,
+    pub imap_interval_secs: Option<u64>,
 }
 
 impl MailFile {
     /// The server's mail settings; `password_env` (KEPT_SMTP_PASSWORD) wins over the file.
-    pub fn to_config(&self, password_env: Option<String>) -> Result<kept_server::config::MailConfig, String> {
+    pub fn to_config(
+        &self,
+        password_env: Option<String>,
+        imap_password_env: Option<String>,
+    ) -> Result<kept_server::config::MailConfig, String> {
         use kept_mail::outbound::{Security, SmtpConfig};
         let mut config = kept_server::config::MailConfig::default();
         if let Some(from) = &self.from {
@@ -76,6 +89,28 @@ impl MailFile {
         }
         if let Some(bytes) = self.max_message_bytes {
             config.limits.max_total_bytes = bytes.max(1024);
+        }
+        if let Some(host) = &self.imap_host {
+            use kept_mail::imap::{ImapConfig, ImapSecurity};
+            let security = match self.imap_security.as_deref().unwrap_or("tls") {
+                "none" => ImapSecurity::None,
+                "tls" => ImapSecurity::Tls,
+                other => return Err(format!("mail.imap_security: '{other}' is not one of tls, none")),
+            };
+            let username = self.imap_username.clone().ok_or("mail.imap_username is required with imap_host")?;
+            let password = imap_password_env
+                .or_else(|| self.imap_password.clone())
+                .ok_or("mail.imap_password (or KEPT_IMAP_PASSWORD) is required with imap_host")?;
+            config.imap = Some(ImapConfig {
+                host: host.clone(),
+                port: self.imap_port.unwrap_or(if security == ImapSecurity::Tls { 993 } else { 143 }),
+                security,
+                username,
+                password,
+                mailbox: self.imap_mailbox.clone().unwrap_or_else(|| "INBOX".into()),
+                timeout_secs: 30,
+            });
+            config.imap_interval = std::time::Duration::from_secs(self.imap_interval_secs.unwrap_or(60).max(5));
         }
         Ok(config)
     }
@@ -131,6 +166,14 @@ from_name = "Example Support"
 # smtp_password: set KEPT_SMTP_PASSWORD instead of writing it here.
 max_attachment_bytes = 10485760
 max_message_bytes = 26214400
+# Poll a mailbox for customer mail (besides POST /api/v1/inbound/email):
+# imap_host = "imap.example.com"
+# imap_port = 993
+# imap_security = "tls"            # tls, or none on loopback only
+# imap_username = "support@example.com"
+# imap_password: set KEPT_IMAP_PASSWORD instead of writing it here.
+# imap_mailbox = "INBOX"
+# imap_interval_secs = 60
 "#;
 
 #[cfg(test)]
@@ -147,14 +190,18 @@ mod tests {
     #[test]
     fn mail_settings_are_checked() {
         let file: FileConfig = toml::from_str("[mail]\nfrom = \"help@acme.example\"\nsmtp_host = \"mx\"\n").unwrap();
-        let mail = file.mail.unwrap().to_config(Some("s3cret".into())).unwrap();
+        let mail = file.mail.unwrap().to_config(Some("s3cret".into()), None).unwrap();
         let smtp = mail.smtp.unwrap();
         assert_eq!((smtp.port, smtp.password.as_deref()), (587, Some("s3cret")));
         assert_eq!(mail.from.email, "help@acme.example");
         let bad: FileConfig = toml::from_str("[mail]\nfrom = \"nope\"\n").unwrap();
-        assert!(bad.mail.unwrap().to_config(None).unwrap_err().contains("mail.from"));
+        assert!(bad.mail.unwrap().to_config(None, None).unwrap_err().contains("mail.from"));
         let bad: FileConfig = toml::from_str("[mail]\nsmtp_host = \"mx\"\nsmtp_security = \"ssl\"\n").unwrap();
-        assert!(bad.mail.unwrap().to_config(None).unwrap_err().contains("smtp_security"));
+        assert!(bad.mail.unwrap().to_config(None, None).unwrap_err().contains("smtp_security"));
+        let imap: FileConfig = toml::from_str("[mail]\nimap_host = \"imap\"\nimap_username = \"u\"\n").unwrap();
+        assert!(imap.mail.as_ref().unwrap().to_config(None, None).unwrap_err().contains("KEPT_IMAP_PASSWORD"));
+        let config = imap.mail.unwrap().to_config(None, Some("pw".into())).unwrap().imap.unwrap();
+        assert_eq!((config.port, config.mailbox.as_str(), config.password.as_str()), (993, "INBOX", "pw"));
     }
 
     #[test]

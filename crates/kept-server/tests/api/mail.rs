@@ -202,3 +202,34 @@ app_test!(malformed_mail_is_refused_with_a_reason, async |app: &TestApp| {
         app.call_text("POST", "/api/v1/inbound/email", "agent", "message/rfc822", "From: a@b.test\r\n\r\nx").await;
     assert_eq!(agent.status, StatusCode::FORBIDDEN);
 });
+
+app_test!(a_polled_mailbox_is_taken_in_once_and_marked_seen, async |app: &TestApp| {
+    use kept_mail::imap::{ImapConfig, ImapSecurity};
+    use kept_mail::imap_sink::ImapSink;
+    let imap = ImapSink::start("support", "pw").await;
+    let good = imap.add_message(email("dan@acme.test", "VPN down", "v1@acme", None, "No VPN since 9:00.").as_bytes());
+    let junk = imap.add_message(b"");
+    let config = ImapConfig {
+        host: "127.0.0.1".into(),
+        port: imap.port(),
+        security: ImapSecurity::None,
+        username: "support".into(),
+        password: "pw".into(),
+        mailbox: "INBOX".into(),
+        timeout_secs: 5,
+    };
+    let polled = kept_server::mail::imap_poll::poll_once(&app.state, &config).await.unwrap();
+    assert_eq!((polled.fetched, polled.taken_in, polled.refused), (2, 1, 1));
+    assert!(imap.seen(good) && imap.seen(junk), "marked seen only after being stored (or refused for good)");
+    let again = kept_server::mail::imap_poll::poll_once(&app.state, &config).await.unwrap();
+    assert_eq!(again.fetched, 0);
+    // The same message delivered again (a crash before marking it seen) is stored once.
+    imap.add_message(email("dan@acme.test", "VPN down", "v1@acme", None, "No VPN since 9:00.").as_bytes());
+    let redelivered = kept_server::mail::imap_poll::poll_once(&app.state, &config).await.unwrap();
+    assert_eq!(redelivered.taken_in, 1);
+    let outbox = app.get("/api/v1/mail/outbox", "admin").await;
+    let acks: Vec<_> =
+        outbox.json["mail"].as_array().unwrap().iter().filter(|m| m["kind"] == "acknowledgement").collect();
+    assert_eq!(acks.len(), 1, "one case, one acknowledgement");
+    assert_eq!(acks[0]["to"], "dan@acme.test");
+});
