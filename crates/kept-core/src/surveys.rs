@@ -291,6 +291,155 @@ pub fn fatigued(last_sent: Option<Timestamp>, now: Timestamp, fatigue_days: i64)
     }
 }
 
+/// The words of survey mail and pages in one language. English and German
+/// ship; any other language falls back to English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    pub lang: &'static str,
+    pub title: &'static str,
+    pub intro_case: &'static str,
+    pub intro_relationship: &'static str,
+    pub subject_case: &'static str,
+    pub subject_relationship: &'static str,
+    pub comment_default: &'static str,
+    pub reasons_label: &'static str,
+    pub confirm: &'static str,
+    pub thanks: &'static str,
+    pub change_until: &'static str,
+    pub expired: &'static str,
+    pub answered: &'static str,
+    pub unknown: &'static str,
+    pub too_many: &'static str,
+    pub choose_score: &'static str,
+    pub expires: &'static str,
+}
+
+const EN: Words = Words {
+    lang: "en",
+    title: "Your feedback",
+    intro_case: "Your case #{case} is solved. One click tells us how we did:",
+    intro_relationship: "We would like to know what you think of us. One click is enough:",
+    subject_case: "[#{case}] How did we do?",
+    subject_relationship: "A quick question from your support team",
+    comment_default: "Anything you would like to add?",
+    reasons_label: "What went wrong? (optional)",
+    confirm: "Send my answer",
+    thanks: "Thank you for your answer.",
+    change_until: "You can change your answer until",
+    expired: "This survey has expired. Thank you all the same.",
+    answered: "This survey has already been answered. Thank you!",
+    unknown: "This survey link is not valid. Please check that you copied all of it.",
+    too_many: "Too many answers from your address. Please try again in a few minutes.",
+    choose_score: "Please choose a score.",
+    expires: "This link works until",
+};
+
+const DE: Words = Words {
+    lang: "de",
+    title: "Ihr Feedback",
+    intro_case: "Ihr Anliegen #{case} ist gelöst. Ein Klick sagt uns, wie wir waren:",
+    intro_relationship: "Wir möchten wissen, was Sie von uns halten. Ein Klick genügt:",
+    subject_case: "[#{case}] Wie zufrieden waren Sie?",
+    subject_relationship: "Eine kurze Frage von Ihrem Support-Team",
+    comment_default: "Möchten Sie noch etwas hinzufügen?",
+    reasons_label: "Was lief schief? (optional)",
+    confirm: "Antwort senden",
+    thanks: "Vielen Dank für Ihre Antwort.",
+    change_until: "Sie können Ihre Antwort ändern bis",
+    expired: "Diese Umfrage ist abgelaufen. Trotzdem vielen Dank.",
+    answered: "Diese Umfrage wurde bereits beantwortet. Vielen Dank!",
+    unknown: "Dieser Umfrage-Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig kopiert haben.",
+    too_many: "Zu viele Antworten von Ihrer Adresse. Bitte versuchen Sie es in einigen Minuten erneut.",
+    choose_score: "Bitte wählen Sie eine Bewertung.",
+    expires: "Dieser Link gilt bis",
+};
+
+/// The languages survey mail and pages are written in.
+pub const LANGUAGES: [&str; 2] = ["en", "de"];
+
+pub fn words(lang: &str) -> &'static Words {
+    if lang == "de" { &DE } else { &EN }
+}
+
+impl SurveyKind {
+    /// The question in `lang`: a definition that kept its default English
+    /// question is asked in the customer's language; a question the admin
+    /// wrote is asked as written.
+    pub fn question_in(self, written: &str, lang: &str) -> String {
+        if lang == "de" && written == self.default_question() {
+            match self {
+                SurveyKind::Csat => "Wie zufrieden sind Sie mit der Unterstützung, die Sie erhalten haben?",
+                SurveyKind::Ces => "Das Unternehmen hat es mir leicht gemacht, mein Anliegen zu erledigen.",
+                SurveyKind::Nps => "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?",
+            }
+            .to_owned()
+        } else {
+            written.to_owned()
+        }
+    }
+
+    /// What the two ends of the scale mean, in `lang`.
+    pub fn anchors(self, lang: &str) -> (&'static str, &'static str) {
+        match (self, lang == "de") {
+            (SurveyKind::Csat, false) => ("very dissatisfied", "very satisfied"),
+            (SurveyKind::Csat, true) => ("sehr unzufrieden", "sehr zufrieden"),
+            (SurveyKind::Ces, false) => ("strongly disagree", "strongly agree"),
+            (SurveyKind::Ces, true) => ("stimme überhaupt nicht zu", "stimme voll zu"),
+            (SurveyKind::Nps, false) => ("not at all likely", "extremely likely"),
+            (SurveyKind::Nps, true) => ("sehr unwahrscheinlich", "sehr wahrscheinlich"),
+        }
+    }
+}
+
+/// The invitation email: subject, text and HTML parts. Each score is a link
+/// (`{link}?score=N`) that opens the survey page with it preselected; the
+/// page, not the link, records the answer (mail scanners follow links).
+pub fn invitation_mail(
+    lang: &str,
+    kind: SurveyKind,
+    question: &str,
+    case: Option<i64>,
+    link: &str,
+    expires: &str,
+) -> (String, String, String) {
+    let w = words(lang);
+    let case_ref = case.map(|c| c.to_string()).unwrap_or_default();
+    let (subject, intro) = match case {
+        Some(_) => (w.subject_case.replace("{case}", &case_ref), w.intro_case.replace("{case}", &case_ref)),
+        None => (w.subject_relationship.to_owned(), w.intro_relationship.to_owned()),
+    };
+    let question = kind.question_in(question, lang);
+    let (lo, hi) = kind.scale();
+    let (low, high) = kind.anchors(lang);
+    let mut text = format!("{intro}\n\n{question}\n({lo} = {low}, {hi} = {high})\n\n");
+    for n in lo..=hi {
+        text.push_str(&format!("{n}: {link}?score={n}\n"));
+    }
+    text.push_str(&format!("\n{} {expires}.\n", w.expires));
+    let cells: String = (lo..=hi)
+        .map(|n| {
+            format!(
+                "<td style=\"padding:4px\"><a href=\"{}?score={n}\" style=\"display:inline-block;min-width:2em;padding:8px;\
+                 border:1px solid #888;border-radius:4px;text-align:center;text-decoration:none\">{n}</a></td>",
+                crate::mail::escape_html(link)
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"></head><body style=\"font-family: sans-serif\">\n\
+         <p>{}</p>\n<p><strong>{}</strong></p>\n<table role=\"presentation\"><tr>{cells}</tr></table>\n\
+         <p style=\"color:#555\">{lo} = {}, {hi} = {}</p>\n<p style=\"color:#555\">{} {}.</p>\n</body></html>\n",
+        crate::mail::escape_html(&intro),
+        crate::mail::escape_html(&question),
+        crate::mail::escape_html(low),
+        crate::mail::escape_html(high),
+        crate::mail::escape_html(w.expires),
+        crate::mail::escape_html(expires),
+        lang = w.lang,
+    );
+    (subject, text, html)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +532,27 @@ mod tests {
         assert!(fatigued(Some(t0), t0 + day * 29, 30));
         assert!(!fatigued(Some(t0), t0 + day * 30, 30));
         assert!(!fatigued(Some(t0), t0, 0));
+    }
+
+    #[test]
+    fn invitations_link_every_score_in_the_language() {
+        let (subject, text, html) = invitation_mail(
+            "de",
+            SurveyKind::Csat,
+            SurveyKind::Csat.default_question(),
+            Some(7),
+            "https://k.example/s/abc",
+            "1. Dez",
+        );
+        assert_eq!(subject, "[#7] Wie zufrieden waren Sie?");
+        assert!(text.contains("Wie zufrieden sind Sie"), "{text}");
+        for n in 1..=5 {
+            assert!(text.contains(&format!("https://k.example/s/abc?score={n}")));
+            assert!(html.contains(&format!("https://k.example/s/abc?score={n}\"")));
+        }
+        assert!(!text.contains("score=6") && !text.contains("score=0"));
+        let (subject, text, _) = invitation_mail("fr", SurveyKind::Nps, "Recommend us?", None, "https://k/s/t", "x");
+        assert_eq!(subject, "A quick question from your support team");
+        assert!(text.contains("Recommend us?") && text.contains("score=0") && text.contains("score=10"));
     }
 }
