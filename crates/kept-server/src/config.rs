@@ -21,6 +21,11 @@ pub struct ServerConfig {
     /// Where people are, for reading and entering local times (agent
     /// promises "by 15:00") and explaining clocks without a calendar.
     pub time_zone: jiff::tz::TimeZone,
+    /// Where customers reach this kept: survey links in mail start with it.
+    pub public_url: String,
+    /// Survey answers accepted per client address in one window (a flood is refused with 429).
+    pub survey_posts: u32,
+    pub survey_window: Duration,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +39,9 @@ impl Default for ServerConfig {
             login_window: Duration::from_secs(15 * 60),
             run_jobs: true,
             time_zone: jiff::tz::TimeZone::UTC,
+            public_url: "http://127.0.0.1:8080".into(),
+            survey_posts: 30,
+            survey_window: Duration::from_secs(10 * 60),
         }
     }
 }

@@ -13,12 +13,15 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// Survey answers per client address (the survey page has no login to limit).
+    pub survey_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
         let limiter = Arc::new(LoginLimiter::new(config.login_attempts, config.login_window));
-        Self { store, clock, config: Arc::new(config), limiter }
+        let survey_limiter = Arc::new(LoginLimiter::new(config.survey_posts, config.survey_window));
+        Self { store, clock, config: Arc::new(config), limiter, survey_limiter }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub log_format: Option<String>,
     pub time_zone: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -59,6 +60,9 @@ log_format = "text"
 # Where your people are (IANA name): agents enter promise times ("call back
 # by 15:00") in it. Business calendars carry their own zones.
 time_zone = "UTC"
+
+# The address customers use to reach kept: survey links in mail start with it.
+public_url = "http://127.0.0.1:8080"
 "#;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod org;
 pub mod parse;
 pub mod people;
 pub mod promises;
+pub mod surveys;
 pub mod types;
 
 use crate::error::ApiError;
@@ -63,6 +64,17 @@ pub fn router() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(promises::recovery_limits, promises::set_recovery_limit))
         .routes(routes!(promises::notifications))
         .routes(routes!(promises::read_notification))
+        .routes(routes!(surveys::list_definitions, surveys::create_definition))
+        .routes(routes!(surveys::get_definition, surveys::update_definition))
+        .routes(routes!(surveys::get_settings, surveys::put_settings))
+        .routes(routes!(surveys::case_surveys))
+        .routes(routes!(surveys::list_responses))
+        .routes(routes!(surveys::responses_csv))
+        .routes(routes!(surveys::verbatims))
+        .routes(routes!(surveys::give_kudos))
+        .routes(routes!(surveys::user_kudos))
+        .routes(routes!(surveys::resurvey))
+        .routes(routes!(surveys::set_language))
         .routes(routes!(openapi_json))
         .split_for_parts();
     describe(&mut api);

@@ -12,6 +12,7 @@ mod portal;
 mod promise_views;
 mod queue;
 pub mod session;
+mod survey;
 mod timeline;
 mod tokens;
 mod views;
@@ -59,5 +60,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/policies/{id}/up", post(books::move_up))
         .route("/settings/tokens", get(tokens::tokens).post(tokens::create_token))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/s/{token}", get(survey::show).post(survey::answer))
         .route("/assets/{name}", get(assets::asset))
 }
