@@ -13,4 +13,5 @@ mod api {
     mod pages;
     mod promises;
     mod real_server;
+    mod surveys;
 }
