@@ -148,6 +148,7 @@ impl DbRow {
     pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>> {
         decode!(self, col, Option<String>)
     }
+    #[allow(dead_code, reason = "attachments (the mail half of the issue) read their content through it")]
     pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>> {
         decode!(self, col, Vec<u8>)
     }

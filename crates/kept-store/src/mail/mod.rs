@@ -41,6 +41,10 @@ impl MailSettings {
 
 /// What an outbound mail is (recorded with it, for the case's mail history).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    dead_code,
+    reason = "replies, acknowledgements and notifications are sent by the mail half of the issue, not merged here yet"
+)]
 pub(crate) enum OutKind {
     Reply,
     Acknowledgement,
