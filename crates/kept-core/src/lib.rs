@@ -18,6 +18,7 @@ pub mod people;
 pub mod permissions;
 pub mod promises;
 pub mod stats;
+pub mod surveys;
 pub mod values;
 
 pub use error::{DomainError, FieldError};

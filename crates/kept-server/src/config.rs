@@ -22,6 +22,11 @@ pub struct ServerConfig {
     /// promises "by 15:00") and explaining clocks without a calendar.
     pub time_zone: jiff::tz::TimeZone,
     pub mail: MailConfig,
+    /// Where customers reach this kept: survey links in mail start with it.
+    pub public_url: String,
+    /// Survey answers accepted per client address in one window (a flood is refused with 429).
+    pub survey_posts: u32,
+    pub survey_window: Duration,
 }
 
 /// Email: who kept writes as, where it sends, what it accepts.
@@ -72,6 +77,9 @@ impl Default for ServerConfig {
             run_jobs: true,
             time_zone: jiff::tz::TimeZone::UTC,
             mail: MailConfig::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+            survey_posts: 30,
+            survey_window: Duration::from_secs(10 * 60),
         }
     }
 }

@@ -17,6 +17,9 @@ const MAX_NAP: Duration = Duration::from_millis(500);
 /// statements per 500 cases, small enough that SQLite's write lock is held
 /// for only tens of milliseconds (BENCHMARKS.md: 500 beat 200 and 1,000).
 const BATCH: u32 = 500;
+/// How often the survey job runs: invitations are due minutes or hours
+/// after a solve, so seconds of lateness do not matter.
+const SURVEY_EVERY: Duration = Duration::from_secs(5);
 
 pub fn worker_name() -> String {
     let random = crate::auth::secrets::random_secret().map(|s| s[..8].to_owned()).unwrap_or_default();
@@ -27,9 +30,14 @@ pub fn worker_name() -> String {
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let worker = worker_name();
     tracing::info!(%worker, "job runner started");
+    let mut surveys_at = tokio::time::Instant::now();
     loop {
         if *stop.borrow() {
             break;
+        }
+        if tokio::time::Instant::now() >= surveys_at {
+            surveys_at = tokio::time::Instant::now() + SURVEY_EVERY;
+            run_surveys(&state).await;
         }
         let now = state.now();
         let ran = match state.store.claim_jobs(&worker, now, LEASE, BATCH).await {
@@ -74,4 +82,24 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
     }
     tracing::info!(%worker, "job runner stopped");
+}
+
+/// One run of the survey job (expiry, NPS schedule, sending due invitations).
+/// Failures are logged and retried on the next run: nothing is half-done,
+/// each batch is one transaction.
+pub async fn run_surveys(state: &AppState) {
+    match state.store.survey_tick(state.now(), &state.config.public_url).await {
+        Ok(tick) => {
+            if !tick.sent.is_empty() || tick.skipped_sample + tick.skipped_fatigue > 0 || tick.expired > 0 {
+                tracing::info!(
+                    sent = tick.sent.len(),
+                    skipped_sample = tick.skipped_sample,
+                    skipped_fatigue = tick.skipped_fatigue,
+                    expired = tick.expired,
+                    "survey job"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "survey job failed; will retry"),
+    }
 }

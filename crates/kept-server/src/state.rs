@@ -13,6 +13,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// Survey answers per client address (the survey page has no login to limit).
+    pub survey_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -22,7 +24,8 @@ impl AppState {
             domain: config.mail.domain().to_owned(),
             time_zone: config.time_zone.clone(),
         });
-        Self { store, clock, config: Arc::new(config), limiter }
+        let survey_limiter = Arc::new(LoginLimiter::new(config.survey_posts, config.survey_window));
+        Self { store, clock, config: Arc::new(config), limiter, survey_limiter }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -14,4 +14,5 @@ mod api {
     mod pages;
     mod promises;
     mod real_server;
+    mod surveys;
 }

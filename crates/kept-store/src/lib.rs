@@ -19,6 +19,7 @@ mod mail;
 mod migrate;
 mod people;
 mod promises;
+mod surveys;
 pub mod test_support;
 
 pub use accounts::{AccountPatch, NewAccount};
@@ -39,6 +40,11 @@ pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
 pub use promises::RECOVERY_ACTION_KINDS;
 pub use promises::{
     NewAgentPromise, NewRecoveryAction, PromiseView, RecomputeOutcome, RecoveryActionView, RecoveryTaskView,
+};
+
+pub use surveys::{
+    AnswerOutcome, FOLLOWUP_OWNERS, InvitationView, KudosView, PublicState, PublicSurvey, ResponseFilter, ResponseView,
+    SurveyAnswer, SurveyDefinition, SurveySettings, SurveyTick,
 };
 
 use db::Db;

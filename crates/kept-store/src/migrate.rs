@@ -27,10 +27,16 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_mail.sql"),
         include_str!("../migrations/postgres/0003_mail.sql"),
     ),
+    (
+        4,
+        "surveys",
+        include_str!("../migrations/sqlite/0004_surveys.sql"),
+        include_str!("../migrations/postgres/0004_surveys.sql"),
+    ),
 ];
 
 /// The file names of each engine's migrations, for the twin-folder test.
-pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql", "0002_promises.sql", "0003_mail.sql"];
+pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql", "0002_promises.sql", "0003_mail.sql", "0004_surveys.sql"];
 
 fn migrator(postgres: bool) -> Migrator {
     let migrations = MIGRATIONS

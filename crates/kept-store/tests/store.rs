@@ -11,4 +11,5 @@ mod store {
     mod lists;
     mod promises;
     mod schema;
+    mod surveys;
 }

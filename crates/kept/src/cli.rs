@@ -267,6 +267,16 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     if let Some(bytes) = file.max_body_bytes {
         config.max_body_bytes = bytes.max(1024);
     }
+    if let Some(public) = &file.public_url {
+        let public = public.trim().trim_end_matches('/');
+        if !(public.starts_with("http://") || public.starts_with("https://")) {
+            return Err(Failure::config(format!("public_url '{public}' must start with http:// or https://")));
+        }
+        config.public_url = public.to_owned();
+    } else {
+        // Without a configured address, links point at the listening one.
+        config.public_url = format!("http://{listen}");
+    }
     let zone = args
         .time_zone
         .or(file.time_zone.clone())

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub log_format: Option<String>,
     pub time_zone: Option<String>,
+    pub public_url: Option<String>,
     pub mail: Option<MailFile>,
 }
 
@@ -153,6 +154,9 @@ log_format = "text"
 # Where your people are (IANA name): agents enter promise times ("call back
 # by 15:00") in it. Business calendars carry their own zones.
 time_zone = "UTC"
+
+# The address customers use to reach kept: survey links in mail start with it.
+public_url = "http://127.0.0.1:8080"
 
 # Email. Without smtp_host, mail waits in the outbox (GET /api/v1/mail/outbox)
 # until an SMTP server is configured; nothing is lost.

@@ -10,6 +10,7 @@ pub mod org;
 pub mod parse;
 pub mod people;
 pub mod promises;
+pub mod surveys;
 pub mod types;
 
 use crate::error::ApiError;
@@ -68,6 +69,17 @@ pub fn router() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(mail::outbox))
         .routes(routes!(mail::case_attachments))
         .routes(routes!(mail::download_attachment))
+        .routes(routes!(surveys::list_definitions, surveys::create_definition))
+        .routes(routes!(surveys::get_definition, surveys::update_definition))
+        .routes(routes!(surveys::get_settings, surveys::put_settings))
+        .routes(routes!(surveys::case_surveys))
+        .routes(routes!(surveys::list_responses))
+        .routes(routes!(surveys::responses_csv))
+        .routes(routes!(surveys::verbatims))
+        .routes(routes!(surveys::give_kudos))
+        .routes(routes!(surveys::user_kudos))
+        .routes(routes!(surveys::resurvey))
+        .routes(routes!(surveys::set_language))
         .routes(routes!(openapi_json))
         .split_for_parts();
     describe(&mut api);

@@ -184,6 +184,8 @@ pub struct RecoveryTaskResponse {
     /// recovered or not_recovered.
     pub outcome: Option<String>,
     pub note: Option<String>,
+    /// The survey answer that opened (or joined) this task; null for a breach's task.
+    pub response_id: Option<i64>,
     pub actions: Vec<RecoveryActionResponse>,
 }
 
@@ -200,6 +202,7 @@ impl From<RecoveryTaskView> for RecoveryTaskResponse {
             closed_at: t.closed_at.map(rfc3339),
             outcome: t.outcome,
             note: t.note,
+            response_id: t.response_id,
             actions: t
                 .actions
                 .into_iter()

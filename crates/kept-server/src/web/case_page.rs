@@ -75,6 +75,7 @@ struct CasePage {
     assignees: Vec<Choice>,
     promises: Vec<PromiseLine>,
     tasks: Vec<TaskLine>,
+    surveys: Vec<SurveyLine>,
     action_kinds: &'static [&'static str],
     promise_due_default: String,
     time_zone: String,
@@ -94,6 +95,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
     let now = state.now();
     let promises = state.store.case_promises(by, id, now, &state.config.time_zone).await?;
     let tasks = state.store.case_recovery_tasks(by, id).await?;
+    let surveys = state.store.case_surveys(by, id).await?;
     let children = CaseFilter { parent_case_id: Some(id), ..CaseFilter::default() };
     let children = state.store.list_cases(by, &children, CaseSort::default(), None, 50).await?.cases;
     let mut names = Names::default();
@@ -145,6 +147,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         ),
         promises: promises.iter().map(|p| PromiseLine::new(p, now)).collect(),
         tasks: tasks.iter().map(TaskLine::from).collect(),
+        surveys: surveys.iter().map(SurveyLine::from).collect(),
         action_kinds: kept_store::RECOVERY_ACTION_KINDS,
         promise_due_default: local_input(
             now.checked_add(jiff::SignedDuration::from_hours(2)).unwrap_or(now),
@@ -424,6 +427,41 @@ pub async fn attachment(
 ) -> Result<axum::response::Response, PageError> {
     let (info, bytes) = state.store.attachment(&user.principal, CaseId(id), attachment).await?;
     Ok(crate::api::mail::download(&info, bytes))
+}
+
+/// A survey invitation on the case page: its status and, once answered, the answer.
+pub struct SurveyLine {
+    kind: String,
+    status: String,
+    when: String,
+    when_iso: String,
+    answer: Option<String>,
+    comment: String,
+    resurvey: bool,
+}
+
+impl From<&kept_store::InvitationView> for SurveyLine {
+    fn from(i: &kept_store::InvitationView) -> Self {
+        let when = i.response.as_ref().map(|r| r.answered_at).or(i.sent_at).unwrap_or(i.send_at);
+        Self {
+            kind: i.kind.label().to_owned(),
+            status: i.status.replace('_', " "),
+            when: super::views::show_time(when),
+            when_iso: when.to_string(),
+            answer: i.response.as_ref().map(|r| {
+                let mut a = r.score.to_string();
+                if r.dissatisfied {
+                    a.push_str(" (dissatisfied)");
+                }
+                if !r.reasons.is_empty() {
+                    a.push_str(&format!(" — {}", r.reasons.join(", ")));
+                }
+                a
+            }),
+            comment: i.response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_default(),
+            resurvey: i.resurvey_task_id.is_some(),
+        }
+    }
 }
 
 #[cfg(test)]

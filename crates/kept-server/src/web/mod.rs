@@ -12,6 +12,8 @@ mod portal;
 mod promise_views;
 mod queue;
 pub mod session;
+mod survey;
+mod surveys;
 mod timeline;
 mod tokens;
 mod views;
@@ -60,5 +62,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/policies/{id}/up", post(books::move_up))
         .route("/settings/tokens", get(tokens::tokens).post(tokens::create_token))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/cases/{id}/recovery/{task}/resurvey", post(surveys::resurvey))
+        .route("/verbatims", get(surveys::verbatims))
+        .route("/verbatims/{id}/kudos", post(surveys::give_kudos))
+        .route("/kudos", get(surveys::my_kudos))
+        .route("/kudos/{id}", get(surveys::user_kudos))
+        .route("/admin/surveys", get(surveys::admin))
+        .route("/admin/surveys/settings", post(surveys::save_settings))
+        .route("/admin/surveys/definitions", post(surveys::create_definition))
+        .route("/admin/surveys/definitions/{id}/toggle", post(surveys::toggle_definition))
+        .route("/s/{token}", get(survey::show).post(survey::answer))
         .route("/assets/{name}", get(assets::asset))
 }

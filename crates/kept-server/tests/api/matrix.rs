@@ -33,6 +33,8 @@ struct Books {
     notification: i64,
     /// (case, attachment) of a customer's email with a file.
     attachment: (i64, i64),
+    survey: i64,
+    response: i64,
 }
 
 /// A calendar, a policy with recovery, and a case whose first response
@@ -77,7 +79,37 @@ async fn books(app: &TestApp) -> Books {
     };
     let mailed = store.ingest_email(mail, super::app::start()).await.unwrap().case().unwrap();
     let attachment = store.case_attachments(&sys, mailed).await.unwrap()[0].id;
-    Books { calendar, policy, task, notification, attachment: (mailed.0, attachment) }
+    let (survey, response) = surveys(app).await;
+    Books { calendar, policy, task, notification, attachment: (mailed.0, attachment), survey, response }
+}
+
+/// A CSAT survey and a praising answer attributed to the agent.
+async fn surveys(app: &TestApp) -> (i64, i64) {
+    let sys = Principal::system();
+    let store = app.store();
+    let spec = kept_core::surveys::SurveySpec {
+        kind: kept_core::surveys::SurveyKind::Csat,
+        name: "After solve".into(),
+        question: "How did we do?".into(),
+        comment_prompt: None,
+        reasons: vec![],
+        delay_minutes: 0,
+        sample_percent: 100,
+        every_days: None,
+        active: true,
+    };
+    let survey = store.create_survey_definition(&sys, spec, super::app::start()).await.unwrap().id;
+    let case = app.case_by("ana", "surveyed for the matrix").await;
+    let solve = kept_core::cases::CasePatch {
+        assignee_id: Some(Some(app.fx.agent.id)),
+        status: Some(kept_core::cases::Status::Solved),
+        ..Default::default()
+    };
+    store.update_case(&sys, kept_core::ids::CaseId(case), solve, super::app::start()).await.unwrap();
+    let tick = store.survey_tick(super::app::start(), "http://k").await.unwrap();
+    let answer = kept_store::SurveyAnswer { score: 5, comment: Some("Great".into()), reasons: vec![] };
+    let response = store.answer_survey(&tick.sent[0].1, answer, super::app::start()).await.unwrap().response_id;
+    (survey, response)
 }
 
 fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
@@ -402,8 +434,71 @@ fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
             None,
             [401, 200, 200, 200, 404, 200, 404],
         ),
+        row("GET", "/api/v1/survey-definitions", "/api/v1/survey-definitions".into(), None, STAFF_READ),
+        row(
+            "POST",
+            "/api/v1/survey-definitions",
+            "/api/v1/survey-definitions".into(),
+            Some(json!({"kind": "ces", "name": "New survey"})),
+            [401, 201, 403, 403, 403, 404, 404],
+        ),
+        row(
+            "GET",
+            "/api/v1/survey-definitions/{id}",
+            format!("/api/v1/survey-definitions/{}", b.survey),
+            None,
+            STAFF_READ,
+        ),
+        row(
+            "PUT",
+            "/api/v1/survey-definitions/{id}",
+            format!("/api/v1/survey-definitions/{}", b.survey),
+            Some(json!({"kind": "csat", "name": "After solve"})),
+            [401, 200, 403, 403, 403, 404, 404],
+        ),
+        row("GET", "/api/v1/survey-settings", "/api/v1/survey-settings".into(), None, STAFF_READ),
+        row(
+            "PUT",
+            "/api/v1/survey-settings",
+            "/api/v1/survey-settings".into(),
+            Some(json!({"fatigue_days": 30, "csat_threshold": 2, "ces_threshold": 3, "nps_threshold": 6,
+                "followup_owner": "lead", "followup_minutes": 480, "followup_business": true,
+                "change_window_minutes": 60, "expiry_days": 14})),
+            [401, 200, 403, 403, 403, 404, 404],
+        ),
+        row("GET", "/api/v1/cases/{id}/surveys", format!("{c}/surveys"), None, [401, 200, 200, 200, 404, 404, 404]),
+        row("GET", "/api/v1/survey-responses", "/api/v1/survey-responses".into(), None, STAFF_READ),
+        row("GET", "/api/v1/survey-responses.csv", "/api/v1/survey-responses.csv".into(), None, STAFF_READ),
+        row("GET", "/api/v1/verbatims", "/api/v1/verbatims".into(), None, STAFF_READ),
+        // The first kudos succeed; the manager then finds them given (409); agents may not give kudos.
+        row(
+            "POST",
+            "/api/v1/survey-responses/{id}/kudos",
+            format!("/api/v1/survey-responses/{}/kudos", b.response),
+            Some(json!({"note": "Well done"})),
+            [401, 201, 409, 403, 403, 404, 404],
+        ),
+        row("GET", "/api/v1/users/{id}/kudos", format!("/api/v1/users/{agent}/kudos"), None, STAFF_READ),
+        // The first re-survey is queued; later ones find it waiting (409); other teams do not see the task.
+        row(
+            "POST",
+            "/api/v1/recovery-tasks/{id}/resurvey",
+            format!("/api/v1/recovery-tasks/{}/resurvey", b.task),
+            None,
+            [401, 201, 409, 409, 404, 404, 404],
+        ),
+        row(
+            "PUT",
+            "/api/v1/contacts/{id}/language",
+            format!("/api/v1/contacts/{ana}/language"),
+            Some(json!({"language": "de"})),
+            [401, 204, 204, 204, 204, 404, 404],
+        ),
     ]
 }
+
+/// Staff read it; contacts are told it does not exist.
+const STAFF_READ: [u16; 7] = [401, 200, 200, 200, 200, 404, 404];
 
 /// Makes bodies that create things unique per caller.
 fn personalise(body: &Option<Value>, who: &str) -> Option<Value> {
@@ -587,10 +682,24 @@ const MATRIX_ROUTES: &[&str] = &[
     "GET /api/v1/mail/outbox",
     "GET /api/v1/cases/{id}/attachments",
     "GET /api/v1/cases/{id}/attachments/{attachment_id}",
+    "GET /api/v1/survey-definitions",
+    "POST /api/v1/survey-definitions",
+    "GET /api/v1/survey-definitions/{id}",
+    "PUT /api/v1/survey-definitions/{id}",
+    "GET /api/v1/survey-settings",
+    "PUT /api/v1/survey-settings",
+    "GET /api/v1/cases/{id}/surveys",
+    "GET /api/v1/survey-responses",
+    "GET /api/v1/survey-responses.csv",
+    "GET /api/v1/verbatims",
+    "POST /api/v1/survey-responses/{id}/kudos",
+    "GET /api/v1/users/{id}/kudos",
+    "POST /api/v1/recovery-tasks/{id}/resurvey",
+    "PUT /api/v1/contacts/{id}/language",
 ];
 
 app_test!(rows_match_matrix_routes, async |app: &TestApp| {
-    let b = Books { calendar: 1, policy: 1, task: 1, notification: 1, attachment: (1, 1) };
+    let b = Books { calendar: 1, policy: 1, task: 1, notification: 1, attachment: (1, 1), survey: 1, response: 1 };
     let in_rows: BTreeSet<String> = rows(app, 1, &b).iter().map(|r| format!("{} {}", r.method, r.template)).collect();
     let listed: BTreeSet<String> = MATRIX_ROUTES.iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(in_rows, listed);

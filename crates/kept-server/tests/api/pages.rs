@@ -279,3 +279,106 @@ app_test!(emailed_attachments_are_listed_and_downloaded_with_permission, async |
     let (bob, _) = Browser::login(app, "bob@globex.test", FIXTURE_PASSWORD).await;
     assert_eq!(bob.get(&href).await.status, StatusCode::NOT_FOUND);
 });
+
+app_test!(staff_survey_pages_show_verbatims_kudos_settings_and_the_case_survey, async |app: &TestApp| {
+    let (admin, _) = Browser::login(app, "admin@kept.test", FIXTURE_PASSWORD).await;
+    let page = admin.get("/admin/surveys").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let csrf = csrf_in(&page.text);
+    let made = admin
+        .post(
+            "/admin/surveys/definitions",
+            &[("csrf", &csrf), ("kind", "csat"), ("name", "After solve"), ("reasons", "Too slow\nNot solved")],
+        )
+        .await;
+    assert_eq!((made.status, location(&made)), (StatusCode::SEE_OTHER, "/admin/surveys"));
+    let bad = admin
+        .post(
+            "/admin/surveys/definitions",
+            &[("csrf", &csrf), ("kind", "csat"), ("name", "x"), ("sample_percent", "150")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("sample_percent"), "{}", bad.text);
+    let saved = admin
+        .post(
+            "/admin/surveys/settings",
+            &[
+                ("csrf", &csrf),
+                ("fatigue_days", "0"),
+                ("csat_threshold", "2"),
+                ("ces_threshold", "3"),
+                ("nps_threshold", "6"),
+                ("followup_owner", "agent"),
+                ("followup_minutes", "60"),
+                ("change_window_minutes", "30"),
+                ("expiry_days", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = admin.get("/admin/surveys").await;
+    assert!(page.text.contains(r#"name="expiry_days" inputmode="numeric" value="7""#), "{}", page.text);
+
+    let case = app.case_by("ana", "Printer").await;
+    let (agent, _) = Browser::login(app, "agent@kept.test", FIXTURE_PASSWORD).await;
+    let page = agent.get(&format!("/cases/{case}")).await;
+    let csrf = csrf_in(&page.text);
+    let me = app.fx.agent.id.0.to_string();
+    let solved = agent
+        .post(
+            &format!("/cases/{case}/update"),
+            &[
+                ("csrf", &csrf),
+                ("status", "solved"),
+                ("priority", "normal"),
+                ("team_id", &app.fx.support.id.0.to_string()),
+                ("assignee_id", &me),
+            ],
+        )
+        .await;
+    assert!(solved.status.is_redirection(), "{}", solved.text);
+    let tick = app.store().survey_tick(app.state.now(), "http://k").await.unwrap();
+    let token = &tick.sent[0].1;
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/s/{token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("score=1&comment=Nobody+called&reasons=Too+slow"))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::OK);
+    let page = agent.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.text.contains(r#"id="case-surveys""#) && page.text.contains("scored 1 (dissatisfied)"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Dissatisfied survey answer: CSAT 1"), "the follow-up task is on the case");
+    let task = app
+        .store()
+        .case_recovery_tasks(&kept_core::permissions::Principal::system(), kept_core::ids::CaseId(case))
+        .await
+        .unwrap()[0]
+        .id;
+    let again = agent.post(&format!("/cases/{case}/recovery/{task}/resurvey"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text);
+
+    let (manager, _) = Browser::login(app, "manager@kept.test", FIXTURE_PASSWORD).await;
+    let v = manager.get("/verbatims?reason=Too+slow&from=2020-01-01").await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.text);
+    assert!(v.text.contains("Nobody called") && v.text.contains(&format!("/cases/{case}")));
+    let v = manager.get("/verbatims?score=5").await;
+    assert!(!v.text.contains("Nobody called"));
+    let v = manager.get("/verbatims?from=someday").await;
+    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = manager.get("/verbatims").await;
+    let response = app.get("/api/v1/verbatims", "admin").await.json["responses"][0]["id"].as_i64().unwrap();
+    let k =
+        manager.post(&format!("/verbatims/{response}/kudos"), &[("csrf", &csrf_in(&v.text)), ("note", "Thanks")]).await;
+    assert_eq!(k.status, StatusCode::SEE_OTHER, "{}", k.text);
+    let mine = agent.get("/kudos").await;
+    assert!(mine.text.contains("Nobody called") && mine.text.contains("Thanks"), "{}", mine.text);
+    // Agents see the verbatims page but give no kudos.
+    let v = agent.get("/verbatims").await;
+    assert!(!v.text.contains("Give kudos"));
+});

@@ -80,7 +80,7 @@ impl Store {
 }
 
 /// What a status change means beyond its case: a solved internal request
-/// tells the case it was raised for.
+/// tells the case it was raised for; a solved customer case schedules its survey.
 pub(crate) async fn after_status_change(
     tx: &mut Tx,
     by: &Principal,
@@ -91,6 +91,7 @@ pub(crate) async fn after_status_change(
     if before == case.status || case.status != Status::Solved {
         return Ok(());
     }
+    crate::surveys::schedule_on_solve(tx, case, now).await?;
     if let Some(parent) = case.parent_case_id {
         let event =
             NewEvent::internal_request(EventKind::InternalRequestSolved, by.actor(), now, case.id, case.team_id);

@@ -51,7 +51,6 @@ pub(crate) enum OutKind {
     Acknowledgement,
     Promise,
     Notification,
-    #[allow(dead_code, reason = "survey invitations are being built on the surveys branch")]
     Survey,
 }
 

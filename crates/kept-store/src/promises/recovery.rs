@@ -46,11 +46,13 @@ pub struct RecoveryTaskView {
     pub closed_at: Option<Timestamp>,
     pub outcome: Option<String>,
     pub note: Option<String>,
+    /// The survey answer that opened (or joined) this task; `None` for a breach's task.
+    pub response_id: Option<i64>,
     pub actions: Vec<RecoveryActionView>,
 }
 
 const TASK_SELECT: &str = "SELECT t.id, t.case_id, t.reason, t.owner_id, u.name AS owner_name, t.opened_at, t.due_at, t.closed_at, \
-    t.outcome, t.note FROM recovery_tasks t LEFT JOIN users u ON u.id = t.owner_id";
+    t.outcome, t.note, t.response_id FROM recovery_tasks t LEFT JOIN users u ON u.id = t.owner_id";
 
 fn task_from_row(r: &DbRow) -> Result<RecoveryTaskView> {
     Ok(RecoveryTaskView {
@@ -64,6 +66,7 @@ fn task_from_row(r: &DbRow) -> Result<RecoveryTaskView> {
         closed_at: r.opt_time("closed_at")?,
         outcome: r.opt_text("outcome")?,
         note: r.opt_text("note")?,
+        response_id: r.opt_int("response_id")?,
         actions: Vec::new(),
     })
 }
