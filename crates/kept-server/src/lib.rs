@@ -70,6 +70,11 @@ impl Server {
         Ok(Self { listener, app: app(state.clone()), state })
     }
 
+    /// Serves on a listener bound already (the caller needed its port first).
+    pub fn from_listener(listener: TcpListener, state: AppState) -> Self {
+        Self { listener, app: app(state.clone()), state }
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

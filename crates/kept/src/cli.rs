@@ -254,6 +254,12 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     let listen = args.listen.or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
     let listen = config::parse_listen(&listen).map_err(Failure::config)?;
     let store = Store::open_and_migrate(&url(args.db), PoolSize::default()).await?;
+    // Bound before the configuration is complete: links in mail need the
+    // real port when the listen address asks for any (port 0).
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;
+    let bound = listener.local_addr().map_err(|e| Failure::other(e.to_string()))?;
     let clock = Arc::new(SystemClock);
     let mut logins = None;
     if args.demo {
@@ -275,7 +281,7 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
         config.public_url = public.to_owned();
     } else {
         // Without a configured address, links point at the listening one.
-        config.public_url = format!("http://{listen}");
+        config.public_url = format!("http://{bound}");
     }
     let zone = args
         .time_zone
@@ -287,11 +293,8 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
         let (smtp, imap) = (std::env::var("KEPT_SMTP_PASSWORD").ok(), std::env::var("KEPT_IMAP_PASSWORD").ok());
         config.mail = mail.to_config(smtp, imap).map_err(Failure::config)?;
     }
-    let server = kept_server::Server::bind(AppState::new(store.clone(), clock, config))
-        .await
-        .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;
-    let addr = server.local_addr().map_err(|e| Failure::other(e.to_string()))?;
-    out(&format!("kept is running at http://{addr}"));
+    let server = kept_server::Server::from_listener(listener, AppState::new(store.clone(), clock, config));
+    out(&format!("kept is running at http://{bound}"));
     if let Some(logins) = logins {
         out(&logins.to_string());
     }

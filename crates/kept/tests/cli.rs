@@ -9,5 +9,6 @@ mod cli {
     mod commands;
     pub mod process;
     mod replicas;
+    mod survey_browser;
     pub mod webdriver;
 }

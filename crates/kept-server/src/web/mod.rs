@@ -11,6 +11,7 @@ mod login;
 mod portal;
 mod promise_views;
 mod queue;
+mod recovery;
 pub mod session;
 mod survey;
 mod surveys;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::show_login).post(login::do_login))
         .route("/logout", post(login::logout))
         .route("/queue", get(queue::queue))
+        .route("/recovery", get(recovery::recovery))
         .route("/cases/new", get(queue::show_new_case))
         .route("/cases", post(queue::create_case))
         .route("/cases/{id}", get(case_page::show_case))

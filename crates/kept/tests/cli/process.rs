@@ -52,8 +52,14 @@ pub struct Served {
 
 impl Served {
     pub fn start(url: &str) -> Served {
+        Self::start_with(url, &[])
+    }
+
+    /// With more arguments (e.g. `--config FILE`).
+    pub fn start_with(url: &str, extra: &[&str]) -> Served {
         let mut child = kept()
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -104,6 +104,12 @@ impl Browser {
         post(&self.url(&format!("/element/{id}/click")), &json!({}));
     }
 
+    /// Whether a radio button or checkbox is checked (or an option selected).
+    pub fn is_selected(&self, css: &str) -> bool {
+        let id = self.find(css);
+        get(&self.url(&format!("/element/{id}/selected")))["value"].as_bool().unwrap_or(false)
+    }
+
     pub fn text(&self, css: &str) -> String {
         let id = self.find(css);
         get(&self.url(&format!("/element/{id}/text")))["value"].as_str().unwrap_or("").to_owned()
