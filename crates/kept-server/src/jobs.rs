@@ -90,11 +90,15 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 pub async fn run_surveys(state: &AppState) {
     match state.store.survey_tick(state.now(), &state.config.public_url).await {
         Ok(tick) => {
-            if !tick.sent.is_empty() || tick.skipped_sample + tick.skipped_fatigue > 0 || tick.expired > 0 {
+            if !tick.sent.is_empty()
+                || tick.skipped_sample + tick.skipped_fatigue + tick.skipped_other > 0
+                || tick.expired > 0
+            {
                 tracing::info!(
                     sent = tick.sent.len(),
                     skipped_sample = tick.skipped_sample,
                     skipped_fatigue = tick.skipped_fatigue,
+                    skipped_other = tick.skipped_other,
                     expired = tick.expired,
                     "survey job"
                 );

@@ -224,7 +224,7 @@ pub struct InvitationBody {
     pub id: i64,
     pub definition_id: i64,
     pub kind: String,
-    /// scheduled, sent, skipped_fatigue, skipped_sample, answered or expired.
+    /// scheduled, sent, skipped_fatigue, skipped_sample, skipped_reopened, skipped_inactive, answered or expired.
     pub status: String,
     #[schema(format = DateTime)]
     pub send_at: String,

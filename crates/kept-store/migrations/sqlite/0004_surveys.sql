@@ -54,7 +54,7 @@ CREATE TABLE survey_invitations (
     channel           TEXT,
     case_type         TEXT,
     account_tier      TEXT    NOT NULL,
-    status            TEXT    NOT NULL CHECK (status IN ('scheduled', 'sent', 'skipped_fatigue', 'skipped_sample', 'answered', 'expired')),
+    status            TEXT    NOT NULL CHECK (status IN ('scheduled', 'sent', 'skipped_fatigue', 'skipped_sample', 'skipped_reopened', 'skipped_inactive', 'answered', 'expired')),
     -- SHA-256 of the link's token; set when sent.
     token_hash        TEXT,
     send_at           BIGINT  NOT NULL,

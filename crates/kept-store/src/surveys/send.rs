@@ -25,6 +25,8 @@ pub struct SurveyTick {
     pub sent: Vec<(i64, String)>,
     pub skipped_sample: usize,
     pub skipped_fatigue: usize,
+    /// Not sent: the case was reopened before the survey was due, or the contact was deactivated.
+    pub skipped_other: usize,
 }
 
 impl Store {
@@ -42,9 +44,9 @@ impl Store {
         };
         tick.nps_scheduled = self.schedule_nps(now).await?;
         loop {
-            let before = tick.sent.len() + tick.skipped_sample + tick.skipped_fatigue;
+            let before = tick.sent.len() + tick.skipped_sample + tick.skipped_fatigue + tick.skipped_other;
             self.send_due_batch(now, base_url, &mut tick).await?;
-            let handled = tick.sent.len() + tick.skipped_sample + tick.skipped_fatigue - before;
+            let handled = tick.sent.len() + tick.skipped_sample + tick.skipped_fatigue + tick.skipped_other - before;
             if (handled as i64) < BATCH {
                 break;
             }
@@ -98,8 +100,9 @@ impl Store {
         };
         let sql = Sql::built(format!(
             "SELECT i.id, i.definition_id, i.kind, i.case_id, i.contact_id, i.resurvey_task_id, d.sample_percent, d.question, \
-             u.email, u.name, u.language FROM survey_invitations i JOIN survey_definitions d ON d.id = i.definition_id \
-             JOIN users u ON u.id = i.contact_id \
+             u.email, u.name, u.language, u.active, c.status AS case_status FROM survey_invitations i \
+             JOIN survey_definitions d ON d.id = i.definition_id JOIN users u ON u.id = i.contact_id \
+             LEFT JOIN cases c ON c.id = i.case_id \
              WHERE i.status = 'scheduled' AND i.send_at <= $1 ORDER BY i.send_at, i.id LIMIT $2{lock}"
         ));
         let rows = tx.fetch_all(sql, args![now, BATCH]).await?;
@@ -110,6 +113,21 @@ impl Store {
             // A re-survey after recovery is the point of the recovery: it is
             // sent whatever the sample and fatigue say.
             let resurvey = r.opt_int("resurvey_task_id")?.is_some();
+            // "How did we do?" about a case that is open again would ask too
+            // early; a deactivated contact is not asked at all.
+            let reopened = !resurvey && r.opt_text("case_status")?.is_some_and(|s| s != "solved" && s != "closed");
+            let skip = if !r.flag("active")? {
+                Some("skipped_inactive")
+            } else if reopened {
+                Some("skipped_reopened")
+            } else {
+                None
+            };
+            if let Some(status) = skip {
+                tx.execute("UPDATE survey_invitations SET status = $1 WHERE id = $2", args![status, id]).await?;
+                tick.skipped_other += 1;
+                continue;
+            }
             if !resurvey
                 && let Some(c) = case
                 && !sampled(c, r.int("definition_id")?, r.int("sample_percent")?)

@@ -355,3 +355,23 @@ store_test!(definitions_and_settings_are_validated_and_admin_only, async |db: &T
     );
     assert_eq!(s.survey_settings(&env.agent).await.unwrap(), SurveySettings::default());
 });
+
+store_test!(a_reopened_case_or_a_deactivated_contact_is_not_asked, async |db: &TestDb| {
+    let env = env(db).await;
+    let s = &env.store;
+    quick_settings(s, no_fatigue()).await;
+    s.create_survey_definition(&env.admin, spec(SurveyKind::Csat, 60, 100), t(0)).await.unwrap();
+    let reopened = solved_case(&env, "Reopened", t(100)).await;
+    let open = CasePatch { status: Some(Status::Open), ..Default::default() };
+    s.update_case(&env.agent, reopened, open, t(100) + mins(5)).await.unwrap();
+    let tick = s.survey_tick(t(100) + mins(60), BASE).await.unwrap();
+    assert_eq!((tick.sent.len(), tick.skipped_other), (0, 1));
+    assert_eq!(s.case_surveys(&env.agent, reopened).await.unwrap()[0].status, "skipped_reopened");
+
+    let solved = solved_case(&env, "Solved", t(200)).await;
+    let deactivate = kept_store::UserPatch { active: Some(false), ..Default::default() };
+    s.update_user(&Principal::system(), env.fx.ana.id, deactivate, t(201)).await.unwrap();
+    let tick = s.survey_tick(t(200) + mins(60), BASE).await.unwrap();
+    assert_eq!((tick.sent.len(), tick.skipped_other), (0, 1));
+    assert_eq!(s.case_surveys(&env.agent, solved).await.unwrap()[0].status, "skipped_inactive");
+});
