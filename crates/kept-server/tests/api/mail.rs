@@ -233,3 +233,19 @@ app_test!(a_polled_mailbox_is_taken_in_once_and_marked_seen, async |app: &TestAp
     assert_eq!(acks.len(), 1, "one case, one acknowledgement");
     assert_eq!(acks[0]["to"], "dan@acme.test");
 });
+
+app_test!(a_customer_email_reopens_a_solved_case, async |app: &TestApp| {
+    let case = app.case_by("ana", "Broken again").await;
+    let solved = app.call("PATCH", &format!("/api/v1/cases/{case}"), "agent", Some(json!({"status": "solved"}))).await;
+    assert_eq!(solved.json["status"], "solved", "{}", solved.text);
+    let raw = email("ana@acme.test", &format!("Re: [#{case}] Broken again"), "r1@acme", None, "Still broken.");
+    let a = inbound(app, &raw).await;
+    assert_eq!(
+        (a.json["outcome"].as_str(), a.json["case_id"].as_i64()),
+        (Some("reply_added"), Some(case)),
+        "{}",
+        a.text
+    );
+    let now = app.get(&format!("/api/v1/cases/{case}"), "agent").await;
+    assert_eq!(now.json["status"], "open");
+});
