@@ -424,28 +424,7 @@ impl Store {
             )
             .into());
         }
-        let id = tx
-            .insert(
-                "INSERT INTO survey_invitations (definition_id, kind, case_id, contact_id, account_id, agent_id, team_id, channel, \
-                 case_type, account_tier, status, send_at, resurvey_task_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'scheduled', $11, $12, $13) RETURNING id",
-                args![
-                    def.int("id")?,
-                    def.text("kind")?,
-                    case.id.0,
-                    contact.int("id")?,
-                    contact.int("account_id")?,
-                    case.assignee_id.map(|a| a.0),
-                    case.team_id.0,
-                    case.channel.as_str(),
-                    case.case_type.as_str(),
-                    contact.text("tier")?,
-                    now,
-                    task,
-                    now
-                ],
-            )
-            .await?;
+        let id = super::insert_case_invitation(&mut tx, &def, &case, &contact, now, Some(task), now).await?;
         tx.commit().await?;
         Ok(id)
     }

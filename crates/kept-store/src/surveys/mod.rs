@@ -186,9 +186,25 @@ pub(crate) async fn schedule_on_solve(tx: &mut Tx, case: &Case, now: Timestamp) 
     };
     let delay = jiff::SignedDuration::from_mins(def.int("delay_minutes")?);
     let send_at = now.checked_add(delay).unwrap_or(now);
+    insert_case_invitation(tx, &def, case, &contact, send_at, None, now).await?;
+    Ok(())
+}
+
+/// A scheduled invitation about `case`, its attribution fixed now (the
+/// assignee and team at this moment; see docs/SURVEYS.md).
+pub(super) async fn insert_case_invitation(
+    tx: &mut Tx,
+    def: &DbRow,
+    case: &Case,
+    contact: &DbRow,
+    send_at: Timestamp,
+    resurvey_task: Option<i64>,
+    now: Timestamp,
+) -> Result<i64> {
     tx.insert(
-        "INSERT INTO survey_invitations (definition_id, kind, case_id, contact_id, account_id, agent_id, team_id, channel, case_type, \
-         account_tier, status, send_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'scheduled', $11, $12) RETURNING id",
+        "INSERT INTO survey_invitations (definition_id, kind, case_id, contact_id, account_id, agent_id, team_id, channel, \
+         case_type, account_tier, status, send_at, resurvey_task_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'scheduled', $11, $12, $13) RETURNING id",
         args![
             def.int("id")?,
             def.text("kind")?,
@@ -201,11 +217,11 @@ pub(crate) async fn schedule_on_solve(tx: &mut Tx, case: &Case, now: Timestamp) 
             case.case_type.as_str(),
             contact.text("tier")?,
             send_at,
+            resurvey_task,
             now
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 impl Store {
