@@ -87,8 +87,26 @@ pub(crate) async fn case_opened(
     Ok(())
 }
 
+/// Notifies a person in kept (the notification list) and by email.
+pub(crate) async fn notification(
+    tx: &mut Tx,
+    settings: &MailSettings,
+    user: i64,
+    case: CaseId,
+    kind: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO notifications (user_id, case_id, kind, text, created_at) VALUES ($1, $2, $3, $4, $5)",
+        args![user, case.0, kind, text, now],
+    )
+    .await?;
+    notify(tx, settings, UserId(user), case, text, now).await
+}
+
 /// Mails a staff notification (e.g. a breach that needs recovery).
-pub(crate) async fn notify(
+async fn notify(
     tx: &mut Tx,
     settings: &MailSettings,
     user: UserId,

@@ -266,12 +266,7 @@ async fn open_recovery(
     notify.dedup();
     for user in notify {
         let text = format!("Case {case}: {reason}; recovery is due {}", mail.local(due));
-        tx.execute(
-            "INSERT INTO notifications (user_id, case_id, kind, text, created_at) VALUES ($1, $2, 'promise_breached', $3, $4)",
-            args![user, case.0, text.as_str(), at],
-        )
-        .await?;
-        crate::mail::notices::notify(tx, mail, kept_core::ids::UserId(user), case, &text, at).await?;
+        crate::mail::notices::notification(tx, mail, user, case, "promise_breached", &text, at).await?;
     }
     if rule.raise_priority && loaded.priority < Priority::Urgent {
         let higher = Priority::ALL[loaded.priority.rank() as usize + 1];

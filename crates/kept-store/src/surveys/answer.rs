@@ -288,11 +288,8 @@ impl Store {
             )
             .await?;
             if let Some(owner) = open.opt_int("owner_id")? {
-                tx.execute(
-                    "INSERT INTO notifications (user_id, case_id, kind, text, created_at) VALUES ($1, $2, 'survey_followup', $3, $4)",
-                    args![owner, case.0, format!("Case {case}: {reason}; it joins the open recovery task"), at],
-                )
-                .await?;
+                let text = format!("Case {case}: {reason}; it joins the open recovery task");
+                crate::mail::notices::notification(tx, &self.mail, owner, case, "survey_followup", &text, at).await?;
             }
             return Ok(Some(task));
         }
@@ -330,11 +327,8 @@ impl Store {
         }));
         append(tx, case, &[opened]).await?;
         if let Some(owner) = owner {
-            tx.execute(
-                "INSERT INTO notifications (user_id, case_id, kind, text, created_at) VALUES ($1, $2, 'survey_followup', $3, $4)",
-                args![owner, case.0, format!("Case {case}: {reason}; contact the customer by {due}"), at],
-            )
-            .await?;
+            let text = format!("Case {case}: {reason}; contact the customer by {}", self.mail.local(due));
+            crate::mail::notices::notification(tx, &self.mail, owner, case, "survey_followup", &text, at).await?;
         }
         self.recompute(tx, case, at).await?;
         Ok(Some(task))
