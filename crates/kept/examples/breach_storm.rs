@@ -3,6 +3,11 @@
 //!
 //!   cargo run --release -p kept --example breach_storm -- [PROMISES] [DATABASE_URL] [RUNNERS]
 //!
+//! Seeding takes minutes at 100,000: KEPT_STORM_SEEDED=file.db keeps (and
+//! then reuses) a seeded SQLite database; KEPT_STORM_SEED_ONLY=1 stops after
+//! seeding, and a database that already holds N pending jobs is used as it
+//! is (for PostgreSQL: seed once, then `createdb -T seeded run` per run).
+//!
 //! Seeding goes through the store's API (a case and an agent promise each);
 //! the deadlines are then moved to one instant a few seconds ahead in one
 //! statement, so that the storm is not limited by how fast it was seeded.
