@@ -49,9 +49,8 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
 /// the operator's shell meant, whatever the working directory.
 fn sql_literal(path: &Path) -> Result<String> {
     let absolute = std::path::absolute(path).map_err(|e| io_error("resolve", path, e))?;
-    let text = absolute
-        .to_str()
-        .ok_or_else(|| refuse(format!("{}: the backup path must be valid UTF-8", path.display())))?;
+    let text =
+        absolute.to_str().ok_or_else(|| refuse(format!("{}: the backup path must be valid UTF-8", path.display())))?;
     if text.contains('\'') || text.contains('\0') {
         return Err(refuse(format!(
             "{}: the backup path must not contain a single quote or NUL; choose another name",
@@ -144,11 +143,8 @@ pub async fn inspect_sqlite(path: &Path) -> Result<Contents> {
     }
     let shown = path.display().to_string();
     let not_kept = |why: String| refuse(format!("{shown} is not a usable kept database: {why}"));
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .create_if_missing(false)
-        .disable_statement_logging();
+    let options =
+        SqliteConnectOptions::new().filename(path).read_only(true).create_if_missing(false).disable_statement_logging();
     let mut conn = SqliteConnection::connect_with(&options).await.map_err(|e| not_kept(e.to_string()))?;
     let result = inspect_connection(&mut conn).await.map_err(not_kept);
     let _ = conn.close().await;
@@ -174,10 +170,8 @@ async fn inspect_connection(conn: &mut SqliteConnection) -> std::result::Result<
             return Err(format!("it has no {needed} table"));
         }
     }
-    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(text)?;
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut *conn).await.map_err(text)?;
     let known = crate::migrate::latest_version();
     if newest.unwrap_or(0) > known {
         return Err(format!(
@@ -204,10 +198,7 @@ async fn ensure_unused(path: &Path) -> Result<()> {
         .busy_timeout(Duration::from_millis(500))
         .disable_statement_logging();
     let in_use = || {
-        refuse(format!(
-            "{} is in use (is kept serve running on it?); stop the server, then restore",
-            path.display()
-        ))
+        refuse(format!("{} is in use (is kept serve running on it?); stop the server, then restore", path.display()))
     };
     let busy = |e: &sqlx::Error| {
         e.as_database_error()
@@ -258,10 +249,7 @@ pub async fn restore_sqlite(file: &Path, url: &str, replace: bool) -> Result<Con
             return Err(refuse(format!("{} is the database itself; restore from a backup file", file.display())));
         }
         if !replace {
-            return Err(refuse(format!(
-                "{} already holds a database; pass --force to replace it",
-                target.display()
-            )));
+            return Err(refuse(format!("{} already holds a database; pass --force to replace it", target.display())));
         }
         ensure_unused(&target).await?;
     }

@@ -263,12 +263,7 @@ pub async fn run() -> Result<(), Failure> {
                 return Err(Failure::config(postgres_advice(&url, &args.file)));
             }
             let contents = kept_store::restore_sqlite(&args.file, &url, args.force).await?;
-            out(&format!(
-                "restored {} cases, {} events from {}",
-                contents.cases,
-                contents.events,
-                args.file.display()
-            ));
+            out(&format!("restored {} cases, {} events from {}", contents.cases, contents.events, args.file.display()));
             Ok(())
         }
     }
@@ -480,7 +475,10 @@ mod tests {
     #[test]
     fn printed_postgres_urls_keep_the_user_and_lose_the_password() {
         assert_eq!(without_password("postgres://kept:s3cret@db:5432/kept"), "postgres://kept@db:5432/kept");
-        assert_eq!(without_password("postgresql://kept@db/kept?sslmode=require"), "postgresql://kept@db/kept?sslmode=require");
+        assert_eq!(
+            without_password("postgresql://kept@db/kept?sslmode=require"),
+            "postgresql://kept@db/kept?sslmode=require"
+        );
         assert_eq!(
             without_password("postgres://db/kept?password=s3cret&sslmode=require"),
             "postgres://db/kept?sslmode=require"

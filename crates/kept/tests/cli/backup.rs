@@ -68,9 +68,8 @@ fn backups_taken_under_writes_restore_to_a_complete_desk() {
     let url = dir.sqlite_url();
     let demo = run(&["demo", "--database-url", &url, "--cases", "200", "--days", "14", "--seed", "3"]);
     assert!(demo.status.success(), "{}", text(&demo.stderr));
-    let token = text(&run(&["token", "create", "--database-url", &url, "--user", "admin@demo.kept"]).stdout)
-        .trim()
-        .to_owned();
+    let token =
+        text(&run(&["token", "create", "--database-url", &url, "--user", "admin@demo.kept"]).stdout).trim().to_owned();
     let live = Served::start(&url);
     let contact = get(&live.base, &token, "/api/v1/contacts?limit=1")["users"][0]["id"].as_i64().unwrap();
 
