@@ -9,6 +9,7 @@
 
 mod accounts;
 mod auth;
+mod backup;
 mod books;
 mod cases;
 mod connect;
@@ -24,6 +25,7 @@ pub mod test_support;
 
 pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};
+pub use backup::{Contents, inspect_sqlite, restore_sqlite, sqlite_path};
 pub use books::{CalendarInfo, PolicyInfo};
 pub use cases::{
     AssigneeFilter, CaseDetail, CaseFilter, CaseHistory, CaseList, CaseSort, Cursor, HistoryAction, HistoryStep,

@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 /// The file names of each engine's migrations, for the twin-folder test.
 pub const MIGRATION_FILES: &[&str] = &["0001_foundation.sql", "0002_promises.sql", "0003_mail.sql", "0004_surveys.sql"];
 
+/// The newest migration this build knows: a database past it was written
+/// by a newer kept, which this one must not touch.
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
 fn migrator(postgres: bool) -> Migrator {
     let migrations = MIGRATIONS
         .iter()

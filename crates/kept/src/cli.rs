@@ -83,6 +83,21 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Copy the SQLite database to FILE while kept serve keeps running.
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup FILE (stop kept serve first).
+    Restore(BackupArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The backup file: written by `backup`, read by `restore`.
+    file: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Replace an existing file (backup) or database (restore).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -238,7 +253,87 @@ pub async fn run() -> Result<(), Failure> {
             out(config::EXAMPLE);
             Ok(())
         }
+        Command::Backup(args) => {
+            let url = url(args.db);
+            backup(&args.file, &url, args.force).await
+        }
+        Command::Restore(args) => {
+            let url = url(args.db);
+            if kept_store::sqlite_path(&url)?.is_none() {
+                return Err(Failure::config(postgres_advice(&url, &args.file)));
+            }
+            let contents = kept_store::restore_sqlite(&args.file, &url, args.force).await?;
+            out(&format!("restored {} cases, {} events from {}", contents.cases, contents.events, args.file.display()));
+            Ok(())
+        }
     }
+}
+
+async fn backup(file: &std::path::Path, url: &str, force: bool) -> Result<(), Failure> {
+    let Some(database) = kept_store::sqlite_path(url)? else {
+        return Err(Failure::config(postgres_advice(url, file)));
+    };
+    // Opening would create an empty database, and back that up.
+    if !database.is_file() {
+        return Err(Failure::config(format!("no database at {}: nothing to back up", database.display())));
+    }
+    let store = Store::open(url, PoolSize { max: 1 }).await?;
+    let result = store.backup_to(file, force).await;
+    store.close().await;
+    let contents = result?;
+    out(&format!("backed up {} cases, {} events to {}", contents.cases, contents.events, file.display()));
+    Ok(())
+}
+
+/// kept does not run pg_dump itself (its version must match the server's,
+/// and it has its own authentication); it says exactly what to run.
+fn postgres_advice(url: &str, file: &std::path::Path) -> String {
+    let url = shell_quote(&without_password(url));
+    let file = shell_quote(&file.display().to_string());
+    format!(
+        "PostgreSQL databases are backed up and restored with PostgreSQL's own tools (see docs/OPERATIONS.md):\n  \
+         back up:  pg_dump --format=custom --file={file} --dbname={url}\n  \
+         restore:  pg_restore --clean --if-exists --no-owner --dbname={url} {file}\n\
+         (the password is left out: give it in PGPASSWORD or ~/.pgpass)"
+    )
+}
+
+/// The URL without its password, for printing: `postgres://user:secret@host/db`
+/// becomes `postgres://user@host/db`, and a `password=` parameter is dropped.
+fn without_password(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut shown = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) => {
+                    format!("{}@{host}", user.split_once(':').map_or(user, |(name, _)| name))
+                }
+                None => authority.to_owned(),
+            };
+            match path {
+                Some(path) => format!("{scheme}://{authority}/{path}"),
+                None => format!("{scheme}://{authority}"),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let kept: Vec<&str> = query.split('&').filter(|p| !p.to_ascii_lowercase().starts_with("password=")).collect();
+        if !kept.is_empty() {
+            shown.push('?');
+            shown.push_str(&kept.join("&"));
+        }
+    }
+    shown
+}
+
+/// Single quotes for a POSIX shell, so a pasted command means what it says.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn cmd_args(cmd: CalendarCommand) -> crate::calendar_cli::Args {
@@ -371,4 +466,23 @@ async fn create_token(store: &Store, email: &str, name: &str) -> Result<String, 
     let digest = kept_server::auth::secrets::digest(&secret);
     store.create_api_token(&Principal::system(), user.id, name, &digest, &prefix, SystemClock.now()).await?;
     Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shell_quote, without_password};
+
+    #[test]
+    fn printed_postgres_urls_keep_the_user_and_lose_the_password() {
+        assert_eq!(without_password("postgres://kept:s3cret@db:5432/kept"), "postgres://kept@db:5432/kept");
+        assert_eq!(
+            without_password("postgresql://kept@db/kept?sslmode=require"),
+            "postgresql://kept@db/kept?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://db/kept?password=s3cret&sslmode=require"),
+            "postgres://db/kept?sslmode=require"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
 }

@@ -5,6 +5,7 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot unwrap has failed")]
 
 mod cli {
+    mod backup;
     mod browser;
     mod commands;
     pub mod process;

@@ -12,6 +12,8 @@ fn every_command_has_help() {
         &["user", "create", "--help"],
         &["token", "create", "--help"],
         &["config", "default", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let out = run(args);
         assert!(out.status.success(), "{args:?}");
