@@ -52,9 +52,11 @@ for target in "${targets[@]}"; do
   # seeds under corpus/ are only read, so a run leaves the tree clean.
   mkdir -p "corpus/$target" "target/corpus/$target"
   log="logs/$target.log"
+  dict=()
+  if [ -f "$target.dict" ]; then dict=(-dict="$target.dict"); fi
   echo "== $target for ${seconds}s (log: fuzz/$log)"
   if cargo +nightly fuzz run --fuzz-dir . "$target" "target/corpus/$target" "corpus/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1; then
+    -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     status=ok
   else
     status=CRASH
