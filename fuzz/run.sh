@@ -7,7 +7,8 @@
 # 2-core machine). Build output goes to fuzz/target, so it never mixes with the
 # workspace's target/; the corpora the fuzzer grows live in fuzz/target/corpus
 # (fuzz/corpus holds the checked-in seeds), crashes land in
-# fuzz/artifacts/<target>/.
+# fuzz/artifacts/<target>/. Targets are built with `cargo fuzz -O` so that
+# fuzz/Cargo.toml's profile decides about debug assertions (see there).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,9 +39,9 @@ fi
 started=$SECONDS
 echo "== building ${targets[*]}"
 if [ "$#" -gt 0 ]; then
-  for target in "${targets[@]}"; do cargo +nightly fuzz build --fuzz-dir . "$target"; done
+  for target in "${targets[@]}"; do cargo +nightly fuzz build -O --fuzz-dir . "$target"; done
 else
-  cargo +nightly fuzz build --fuzz-dir .
+  cargo +nightly fuzz build -O --fuzz-dir .
 fi
 echo "== built in $((SECONDS - started))s"
 
@@ -55,7 +56,7 @@ for target in "${targets[@]}"; do
   dict=()
   if [ -f "$target.dict" ]; then dict=(-dict="$target.dict"); fi
   echo "== $target for ${seconds}s (log: fuzz/$log)"
-  if cargo +nightly fuzz run --fuzz-dir . "$target" "target/corpus/$target" "corpus/$target" -- \
+  if cargo +nightly fuzz run -O --fuzz-dir . "$target" "target/corpus/$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     status=ok
   else
