@@ -307,6 +307,25 @@ fn corpus_list_is_complete() {
     assert_eq!(on_disk, CORPUS);
 }
 
+/// Inputs the fuzzer found (fuzz/, target `inbound_email`; see RELIABILITY.md), kept as files
+/// under tests/regressions. Each must parse or be refused without a panic; the tests run with
+/// debug assertions, which is where the first one (a debug assertion in mail-parser) failed.
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    let dir = format!("{}/tests/regressions", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert!(names.contains(&"nested_rfc822_missing_part.eml".to_owned()), "{names:?}");
+    for name in names {
+        let data = std::fs::read(format!("{dir}/{name}")).unwrap();
+        let limits = Limits { max_attachment_bytes: 512, max_total_bytes: 64 * 1024 };
+        if let Ok(m) = parse(&data, &limits) {
+            let _ = strip_quoted_reply(&m.text);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Mutation {
     Flip(usize, u8),
