@@ -14,9 +14,9 @@ const LEASE: SignedDuration = SignedDuration::from_secs(15);
 /// seen at least this often.
 const MAX_NAP: Duration = Duration::from_millis(500);
 /// Jobs per transaction: large enough that a storm of deadlines costs a few
-/// statements per 500 cases, small enough that SQLite's write lock is held
-/// for only tens of milliseconds (BENCHMARKS.md: 500 beat 200 and 1,000).
-const BATCH: u32 = 500;
+/// statements per 1,000 cases, small enough that SQLite's write lock is held
+/// for only tens of milliseconds (BENCHMARKS.md has 200, 500 and 1,000).
+const BATCH: u32 = 1000;
 /// How often the survey job runs: invitations are due minutes or hours
 /// after a solve, so seconds of lateness do not matter.
 const SURVEY_EVERY: Duration = Duration::from_secs(5);
