@@ -55,7 +55,7 @@ pub struct TeamPatch {
     pub internal: Option<bool>,
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, account_id, active, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, account_id, active, created_at";
 
 pub(crate) fn user_from_row(row: &DbRow) -> Result<User> {
     let corrupt = |_: FieldError| StoreError::Corrupt("users".into());

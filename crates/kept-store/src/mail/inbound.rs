@@ -12,8 +12,7 @@ use jiff::Timestamp;
 use kept_core::DomainError;
 use kept_core::cases::Channel;
 use kept_core::ids::{AccountId, CaseId, UserId};
-use kept_core::people::Role;
-use kept_core::permissions::{CaseScope, Principal};
+use kept_core::permissions::Principal;
 use kept_core::values::{MessageBody, Subject};
 use sha2::{Digest, Sha256};
 
@@ -198,27 +197,10 @@ impl Store {
     /// account's cases). `None` for a deactivated user.
     async fn sender(&self, tx: &mut Tx, mail: &InboundEmail, now: Timestamp) -> Result<Option<Principal>> {
         let email = kept_core::values::Email::parse("from", &mail.from_email)?;
-        let row = tx
-            .fetch_optional("SELECT id, role, account_id, active FROM users WHERE email = $1", args![email.as_str()])
-            .await?;
-        if let Some(r) = row {
-            if !r.flag("active")? {
-                return Ok(None);
-            }
-            let user = UserId(r.int("id")?);
-            let role = Role::parse("role", &r.text("role")?).map_err(|_| StoreError::Corrupt("role".into()))?;
-            return Ok(Some(if role == Role::Contact {
-                let account = r.opt_int("account_id")?.ok_or(StoreError::Corrupt("contact without account".into()))?;
-                Principal::contact(user, AccountId(account))
-            } else {
-                let teams = tx
-                    .fetch_all("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id", args![user.0])
-                    .await?
-                    .iter()
-                    .map(|r| r.int("team_id").map(kept_core::ids::TeamId))
-                    .collect::<Result<Vec<_>>>()?;
-                Principal::staff(user, role, teams)
-            }));
+        let sql = crate::db::Sql::built(format!("SELECT {} FROM users WHERE email = $1", crate::people::USER_COLUMNS));
+        if let Some(r) = tx.fetch_optional(sql, args![email.as_str()]).await? {
+            let user = crate::people::user_from_row(&r)?;
+            return Ok(if user.active { Some(self.principal(&user).await?) } else { None });
         }
         let domain = email.as_str().rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
         let owner = tx
@@ -264,9 +246,9 @@ impl Store {
         }
         candidates.extend(mail.case_reference.map(CaseId));
         for case in candidates {
+            // A case the sender may not see is "not found", as everywhere else.
             match crate::cases::load_visible(tx, sender, case, "").await {
-                Ok(c) if sender.can_see_case(CaseScope::from(&c)) => return Ok(Some(case)),
-                Ok(_) => {}
+                Ok(_) => return Ok(Some(case)),
                 Err(StoreError::Domain(DomainError::NotFound { .. })) => {}
                 Err(e) => return Err(e),
             }

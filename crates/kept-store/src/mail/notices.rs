@@ -15,11 +15,17 @@ struct Person {
     email: String,
     name: String,
     active: bool,
+    contact: bool,
 }
 
 async fn person(tx: &mut Tx, id: UserId) -> Result<Person> {
-    let r = tx.fetch_one("SELECT email, name, active FROM users WHERE id = $1", args![id.0]).await?;
-    Ok(Person { email: r.text("email")?, name: r.text("name")?, active: r.flag("active")? })
+    let r = tx.fetch_one("SELECT email, name, active, role FROM users WHERE id = $1", args![id.0]).await?;
+    Ok(Person {
+        email: r.text("email")?,
+        name: r.text("name")?,
+        active: r.flag("active")?,
+        contact: r.text("role")? == "contact",
+    })
 }
 
 /// Mails an agent's public reply to the requester. Internal requests are
@@ -64,10 +70,7 @@ pub(crate) async fn case_opened(
         return Ok(());
     }
     let to = person(tx, case.requester_id).await?;
-    let is_contact =
-        tx.fetch_one("SELECT role FROM users WHERE id = $1", args![case.requester_id.0]).await?.text("role")?
-            == "contact";
-    if !is_contact || !to.active {
+    if !to.contact || !to.active {
         return Ok(());
     }
     let due = tx

@@ -224,6 +224,20 @@ pub(super) async fn insert_case_invitation(
     .await
 }
 
+/// A definition's editable columns, in the order the INSERT and UPDATE name them.
+fn spec_values(s: &SurveySpec) -> Vec<crate::db::Arg> {
+    args![
+        s.name.as_str(),
+        s.question.as_str(),
+        s.comment_prompt.clone(),
+        reasons_json(&s.reasons),
+        s.delay_minutes,
+        s.sample_percent,
+        s.every_days,
+        s.active
+    ]
+}
+
 impl Store {
     pub async fn survey_definitions(&self, by: &Principal) -> Result<Vec<SurveyDefinition>> {
         by.require_staff()?;
@@ -251,19 +265,7 @@ impl Store {
             .insert(
                 "INSERT INTO survey_definitions (kind, name, question, comment_prompt, reasons, delay_minutes, sample_percent, \
                  every_days, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                args![
-                    s.kind.as_str(),
-                    s.name.as_str(),
-                    s.question.as_str(),
-                    s.comment_prompt.clone(),
-                    reasons_json(&s.reasons),
-                    s.delay_minutes,
-                    s.sample_percent,
-                    s.every_days,
-                    s.active,
-                    now,
-                    now
-                ],
+                [args![s.kind.as_str()], spec_values(&s), args![now, now]].concat(),
             )
             .await?;
         tx.commit().await?;
@@ -296,18 +298,7 @@ impl Store {
         tx.execute(
             "UPDATE survey_definitions SET name = $1, question = $2, comment_prompt = $3, reasons = $4, delay_minutes = $5, \
              sample_percent = $6, every_days = $7, active = $8, updated_at = $9 WHERE id = $10",
-            args![
-                s.name.as_str(),
-                s.question.as_str(),
-                s.comment_prompt.clone(),
-                reasons_json(&s.reasons),
-                s.delay_minutes,
-                s.sample_percent,
-                s.every_days,
-                s.active,
-                now,
-                id
-            ],
+            [spec_values(&s), args![now, id]].concat(),
         )
         .await?;
         tx.commit().await?;
