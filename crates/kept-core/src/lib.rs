@@ -14,6 +14,7 @@ mod enums;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod metrics;
 pub mod people;
 pub mod permissions;
 pub mod promises;
