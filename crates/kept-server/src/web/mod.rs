@@ -6,6 +6,8 @@ mod admin;
 mod assets;
 mod books;
 mod case_page;
+#[allow(dead_code, unused_imports)] // used by the scorecard pages (issue 5)
+mod charts;
 mod form;
 mod login;
 mod portal;
