@@ -31,7 +31,7 @@ pub(crate) enum Arg {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(bool),
-    Bytes(Vec<u8>),
+    Bytes(Option<Vec<u8>>),
 }
 
 impl From<i64> for Arg {
@@ -61,6 +61,11 @@ impl From<Option<String>> for Arg {
 }
 impl From<Vec<u8>> for Arg {
     fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(Some(v))
+    }
+}
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(v: Option<Vec<u8>>) -> Self {
         Arg::Bytes(v)
     }
 }
@@ -150,6 +155,9 @@ impl DbRow {
     }
     pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>> {
         decode!(self, col, Vec<u8>)
+    }
+    pub(crate) fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        decode!(self, col, Option<Vec<u8>>)
     }
     pub(crate) fn flag(&self, col: &str) -> Result<bool> {
         decode!(self, col, bool)

@@ -9,6 +9,7 @@ mod store {
     pub mod common;
     mod internal;
     mod lists;
+    mod metrics;
     mod promises;
     mod schema;
     mod surveys;

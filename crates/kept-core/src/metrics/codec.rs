@@ -41,6 +41,7 @@ impl<'a> Reader<'a> {
         Self { bytes, at: 0 }
     }
 
+    #[cfg(test)]
     pub(crate) fn done(&self) -> bool {
         self.at >= self.bytes.len()
     }

@@ -82,6 +82,8 @@ impl Store {
             }
             pending = changed;
         }
+        // The same transaction keeps the scorecards' rollups in step.
+        self.refresh_metrics(tx, cases).await?;
         Ok(outcome)
     }
 }

@@ -227,6 +227,13 @@ impl Store {
             None if dissatisfied => self.follow_up(&mut tx, &r, response, kind, answer.score, now).await?,
             None => None,
         };
+        match r.opt_int("case_id")? {
+            Some(case) => {
+                crate::cases::lock_case(&mut tx, CaseId(case)).await?;
+                self.refresh_metrics(&mut tx, &[CaseId(case)]).await?;
+            }
+            None => self.refresh_invitation_metrics(&mut tx, r.int("id")?).await?,
+        }
         tx.commit().await?;
         let change_until =
             first_at.checked_add(SignedDuration::from_mins(settings.change_window_minutes)).unwrap_or(now);

@@ -106,6 +106,7 @@ impl Store {
              WHERE i.status = 'scheduled' AND i.send_at <= $1 ORDER BY i.send_at, i.id LIMIT $2{lock}"
         ));
         let rows = tx.fetch_all(sql, args![now, BATCH]).await?;
+        let mut delivered_cases = Vec::new();
         for r in &rows {
             let id = r.int("id")?;
             let case = r.opt_int("case_id")?;
@@ -174,8 +175,19 @@ impl Store {
                 mail = mail.threaded(thread_of(&mut tx, c).await?);
             }
             enqueue(&mut tx, &self.mail, case, None, OutKind::Survey, &mail, now).await?;
+            match case {
+                Some(c) => delivered_cases.push(c),
+                None => self.refresh_invitation_metrics(&mut tx, id).await?,
+            }
             tick.sent.push((id, token));
         }
+        // A delivered invitation counts towards the response rate.
+        delivered_cases.sort_unstable();
+        delivered_cases.dedup();
+        for c in &delivered_cases {
+            crate::cases::lock_case(&mut tx, *c).await?;
+        }
+        self.refresh_metrics(&mut tx, &delivered_cases).await?;
         tx.commit().await
     }
 }

@@ -1,0 +1,113 @@
+//! Reading a scope's numbers for a span of days: the sums a scorecard
+//! evaluates, one entry per day for the charts, the backlog from the flows,
+//! costs pro rata and account retention.
+
+use super::rollups::{RowValues, read_days};
+use crate::Store;
+use crate::db::args;
+use crate::error::Result;
+use kept_core::metrics::{Measure, PeriodData, Scope, day};
+use std::collections::BTreeMap;
+
+/// A scope's period: the sums, and each day's own data (for charts).
+#[derive(Debug, Clone, Default)]
+pub struct PeriodReading {
+    pub from: i32,
+    pub to: i32,
+    pub total: PeriodData,
+    pub days: BTreeMap<i32, PeriodData>,
+}
+
+fn add_rows(data: &mut PeriodData, rows: &BTreeMap<Measure, RowValues>) {
+    for (m, v) in rows {
+        data.measures.entry(*m).or_default().add(v.n, v.total, Some(&v.hist));
+    }
+}
+
+impl Store {
+    /// The numbers of `scope`/`key` for the local days `from..=to`.
+    pub async fn period(&self, scope: Scope, key: &str, from: i32, to: i32) -> Result<PeriodReading> {
+        let mut tx = self.db.begin_read().await?;
+        let rows = read_days(&mut tx, scope, key, from, to).await?;
+        let mut reading = PeriodReading { from, to, ..PeriodReading::default() };
+        for (d, measures) in &rows {
+            add_rows(&mut reading.total, measures);
+            let mut one = PeriodData::default();
+            add_rows(&mut one, measures);
+            reading.days.insert(*d, one);
+        }
+        // The backlog: every flow before the period, then day by day.
+        let sql = "SELECT measure, SUM(n) AS n FROM metric_rollups WHERE scope = $1 AND scope_key = $2 AND day < $3 \
+                   AND measure IN ('backlog_in', 'backlog_out', 'actionable_in', 'actionable_out') GROUP BY measure";
+        let mut open = (0i64, 0i64);
+        for r in tx.fetch_all(sql, args![scope.as_str(), key, i64::from(from)]).await? {
+            let n = r.int("n")?;
+            match r.text("measure")?.as_str() {
+                "backlog_in" => open.0 += n,
+                "backlog_out" => open.0 -= n,
+                "actionable_in" => open.1 += n,
+                _ => open.1 -= n,
+            }
+        }
+        for d in from..=to {
+            let entry = reading.days.entry(d).or_default();
+            let flow = |m: Measure| entry.measures.get(&m).map_or(0, |a| a.n);
+            open.0 += flow(Measure::BacklogIn) - flow(Measure::BacklogOut);
+            open.1 += flow(Measure::ActionableIn) - flow(Measure::ActionableOut);
+            entry.backlog = Some(open);
+        }
+        reading.total.backlog = Some(open);
+        if scope == Scope::Org {
+            reading.total.cost_cents = self.costs_between(&mut tx, from, to).await?;
+        }
+        if matches!(scope, Scope::Org | Scope::Tier) {
+            reading.total.retention = Some(retention(&mut tx, scope, key, from, to).await?);
+        }
+        Ok(reading)
+    }
+}
+
+/// Accounts with cases in the previous period of equal length, and of those,
+/// the ones with cases in this period.
+async fn retention(tx: &mut crate::db::Tx, scope: Scope, key: &str, from: i32, to: i32) -> Result<(u64, u64)> {
+    let before = from - (to - from + 1);
+    let tier = if scope == Scope::Tier {
+        " AND CAST(r.scope_key AS BIGINT) IN (SELECT id FROM accounts WHERE tier = $4)"
+    } else {
+        " AND $4 = $4"
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS base, COALESCE(SUM(CASE WHEN cur > 0 THEN 1 ELSE 0 END), 0) AS kept FROM ( \
+         SELECT r.scope_key, SUM(CASE WHEN r.day >= $2 THEN 1 ELSE 0 END) AS cur FROM metric_rollups r \
+         WHERE r.scope = 'account' AND r.day >= $1 AND r.day <= $3 AND r.n > 0{tier} GROUP BY r.scope_key \
+         HAVING SUM(CASE WHEN r.day < $2 THEN 1 ELSE 0 END) > 0) t"
+    );
+    let r =
+        tx.fetch_one(crate::db::Sql::built(sql), args![i64::from(before), i64::from(from), i64::from(to), key]).await?;
+    Ok((r.int("base")?.max(0) as u64, r.int("kept")?.max(0) as u64))
+}
+
+impl Store {
+    /// Costs entered for periods overlapping `from..=to`, each counted for
+    /// the share of its days inside (whole cents, rounded down per entry).
+    async fn costs_between(&self, tx: &mut crate::db::Tx, from: i32, to: i32) -> Result<Option<i64>> {
+        let (a, b) = (day::date_of(from).to_string(), day::date_of(to).to_string());
+        let sql =
+            "SELECT period_start, period_end, amount_cents FROM costs WHERE period_start <= $1 AND period_end >= $2";
+        let rows = tx.fetch_all(sql, args![b, a]).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut total: i128 = 0;
+        for r in rows {
+            let parse = |s: String| s.parse::<jiff::civil::Date>().map(day::day_number).ok();
+            let (Some(s), Some(e)) = (parse(r.text("period_start")?), parse(r.text("period_end")?)) else { continue };
+            let len = i128::from(e - s + 1);
+            let inside = i128::from(e.min(to) - s.max(from) + 1);
+            if len > 0 && inside > 0 {
+                total += i128::from(r.int("amount_cents")?) * inside / len;
+            }
+        }
+        Ok(Some(total as i64))
+    }
+}

@@ -1,0 +1,134 @@
+//! The rollup table: applying differences, and reading a scope's days.
+
+use crate::db::{Arg, SqlBuilder, Tx};
+use crate::error::{Result, StoreError};
+use kept_core::metrics::{Delta, Hist, Measure, RollupKey, Scope};
+use std::collections::BTreeMap;
+
+/// Rows per statement: 7 placeholders each, well under both engines' limits.
+const CHUNK: usize = 500;
+
+fn key_args(k: &RollupKey) -> Vec<Arg> {
+    vec![k.scope.as_str().into(), k.key.clone().into(), i64::from(k.day).into(), k.measure.as_str().into()]
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(format!("metric rollups: {what}"))
+}
+
+/// One stored rollup row's values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowValues {
+    pub n: i64,
+    pub total: i64,
+    pub hist: Hist,
+}
+
+/// Adds `deltas` to the rollups. Counts and totals are added by the
+/// database; histograms are read, merged and written back under the rows'
+/// locks (PostgreSQL; SQLite has one writer at a time), taken in key order.
+pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
+    let deltas: Vec<(RollupKey, Delta)> = deltas.into_iter().filter(|(_, d)| !d.is_zero()).collect();
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let postgres = tx.backend() == crate::Backend::Postgres;
+    for chunk in deltas.chunks(CHUNK) {
+        let with_hist: Vec<&(RollupKey, Delta)> = chunk.iter().filter(|(k, _)| k.measure.has_hist()).collect();
+        let mut current: BTreeMap<RollupKey, Hist> = BTreeMap::new();
+        if !with_hist.is_empty() {
+            if postgres {
+                // Rows must exist to be locked.
+                let mut q = SqlBuilder::new(
+                    "INSERT INTO metric_rollups (scope, scope_key, day, measure, n, total, hist) VALUES ",
+                );
+                for (i, (k, _)) in with_hist.iter().enumerate() {
+                    let mut values = key_args(k);
+                    values.extend([Arg::from(0i64), Arg::from(0i64), Arg::from(Vec::<u8>::new())]);
+                    q.push(if i == 0 { "" } else { ", " }).bind_list(values);
+                }
+                q.push(" ON CONFLICT (scope, scope_key, day, measure) DO NOTHING");
+                let (sql, args) = q.finish();
+                tx.execute(sql, args).await?;
+            }
+            let mut q = SqlBuilder::new(
+                "SELECT scope, scope_key, day, measure, hist FROM metric_rollups WHERE (scope, scope_key, day, measure) IN (",
+            );
+            for (i, (k, _)) in with_hist.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).bind_list(key_args(k));
+            }
+            q.push(")");
+            if postgres {
+                q.push(" ORDER BY scope, scope_key, day, measure FOR UPDATE");
+            }
+            let (sql, args) = q.finish();
+            for r in tx.fetch_all(sql, args).await? {
+                let key = row_key(&r)?;
+                let bytes = r.opt_bytes("hist")?.unwrap_or_default();
+                let hist = if bytes.is_empty() {
+                    Hist::new()
+                } else {
+                    Hist::decode(&bytes).map_err(|e| corrupt(e.to_string()))?
+                };
+                current.insert(key, hist);
+            }
+        }
+        let mut q =
+            SqlBuilder::new("INSERT INTO metric_rollups (scope, scope_key, day, measure, n, total, hist) VALUES ");
+        for (i, (k, d)) in chunk.iter().enumerate() {
+            let hist: Option<Vec<u8>> = k.measure.has_hist().then(|| {
+                let mut h = current.remove(k).unwrap_or_default();
+                h.merge(&d.hist, 1);
+                h.encode()
+            });
+            let mut values = key_args(k);
+            values.extend([Arg::from(d.n), Arg::from(d.total), Arg::from(hist)]);
+            q.push(if i == 0 { "" } else { ", " }).bind_list(values);
+        }
+        q.push(
+            " ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = metric_rollups.n + excluded.n, \
+             total = metric_rollups.total + excluded.total, hist = excluded.hist",
+        );
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
+    Ok(())
+}
+
+fn row_key(r: &crate::db::DbRow) -> Result<RollupKey> {
+    let scope = match r.text("scope")?.as_str() {
+        "org" => Scope::Org,
+        "team" => Scope::Team,
+        "agent" => Scope::Agent,
+        "tier" => Scope::Tier,
+        "channel" => Scope::Channel,
+        "case_type" => Scope::CaseType,
+        "account" => Scope::Account,
+        other => return Err(corrupt(format!("scope {other}"))),
+    };
+    let measure = Measure::parse("", &r.text("measure")?).map_err(|_| corrupt("measure".into()))?;
+    let day = i32::try_from(r.int("day")?).map_err(|_| corrupt("day".into()))?;
+    Ok(RollupKey { scope, key: r.text("scope_key")?, day, measure })
+}
+
+/// Every row of one scope for days `from..=to`, by day.
+pub(crate) async fn read_days(
+    tx: &mut Tx,
+    scope: Scope,
+    key: &str,
+    from: i32,
+    to: i32,
+) -> Result<BTreeMap<i32, BTreeMap<Measure, RowValues>>> {
+    let sql = "SELECT scope, scope_key, day, measure, n, total, hist FROM metric_rollups \
+               WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day <= $4";
+    let rows = tx.fetch_all(sql, crate::db::args![scope.as_str(), key, i64::from(from), i64::from(to)]).await?;
+    let mut out: BTreeMap<i32, BTreeMap<Measure, RowValues>> = BTreeMap::new();
+    for r in rows {
+        let k = row_key(&r)?;
+        let bytes = r.opt_bytes("hist")?.unwrap_or_default();
+        let hist =
+            if bytes.is_empty() { Hist::new() } else { Hist::decode(&bytes).map_err(|e| corrupt(e.to_string()))? };
+        out.entry(k.day).or_default().insert(k.measure, RowValues { n: r.int("n")?, total: r.int("total")?, hist });
+    }
+    Ok(out)
+}

@@ -1,0 +1,380 @@
+//! Keeping the rollups in step with the cases: inside the transaction of a
+//! change, each touched case's contribution is computed from its history
+//! (kept-core metrics::case_items), compared with what it contributed
+//! before, and the difference is applied to the rollups.
+
+use super::rollups::apply;
+use crate::Store;
+use crate::db::{DbRow, SqlBuilder, Tx, args};
+use crate::error::{Result, StoreError};
+use jiff::Timestamp;
+use kept_core::cases::{AuthorRole, Status};
+use kept_core::ids::CaseId;
+use kept_core::metrics::{
+    Attribution, CaseInput, Delivered, Items, PromiseOutcome, REPEAT_WINDOW_SECONDS, SurveyAnswer, answer_items,
+    case_items, difference,
+};
+use kept_core::promises::{ClockKind, MessageFact};
+use kept_core::surveys::SurveyKind;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Cases per statement when loading (IN lists).
+const CHUNK: usize = 1000;
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("metric sources: {what}"))
+}
+
+async fn rows(tx: &mut Tx, start: &str, ids: &[i64], end: &str) -> Result<Vec<DbRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = SqlBuilder::new(start);
+        q.bind_list(chunk.iter().copied()).push(end);
+        let (sql, args) = q.finish();
+        out.extend(tx.fetch_all(sql, args).await?);
+    }
+    Ok(out)
+}
+
+/// What the loader reads about one case.
+#[derive(Default)]
+struct Loaded {
+    created_at: Option<Timestamp>,
+    requester: i64,
+    case_type: String,
+    internal: bool,
+    parent: Option<i64>,
+    attribution: Attribution,
+    statuses: Vec<(Timestamp, Status)>,
+    messages: Vec<MessageFact>,
+    promises: Vec<PromiseOutcome>,
+    calendar: Option<i64>,
+    recoveries: Vec<(Timestamp, bool)>,
+    team_waits: Vec<(Timestamp, Option<Timestamp>)>,
+    answers: Vec<SurveyAnswer>,
+    delivered: Vec<Delivered>,
+    first_done: Option<Timestamp>,
+}
+
+fn frozen(r: &DbRow) -> Result<Attribution> {
+    Ok(Attribution {
+        team: r.opt_int("team_id")?,
+        agent: r.opt_int("agent_id")?,
+        account: Some(r.int("account_id")?),
+        tier: r.text("account_tier")?,
+        channel: r.opt_text("channel")?.unwrap_or_default(),
+        case_type: r.opt_text("case_type")?.unwrap_or_default(),
+    })
+}
+
+fn survey_kind(raw: &str) -> Result<SurveyKind> {
+    SurveyKind::parse("kind", raw).map_err(|_| corrupt("survey kind"))
+}
+
+async fn load(tx: &mut Tx, ids: &[i64]) -> Result<BTreeMap<i64, Loaded>> {
+    let mut out: BTreeMap<i64, Loaded> = BTreeMap::new();
+    let head = "SELECT c.id, c.created_at, c.requester_id, c.team_id, c.assignee_id, c.account_id, c.channel, c.case_type, \
+                c.parent_case_id, c.requesting_team_id, a.tier FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ";
+    for r in rows(tx, head, ids, "").await? {
+        let channel = r.text("channel")?;
+        out.insert(
+            r.int("id")?,
+            Loaded {
+                created_at: Some(r.time("created_at")?),
+                requester: r.int("requester_id")?,
+                case_type: r.text("case_type")?,
+                internal: r.opt_int("requesting_team_id")?.is_some(),
+                parent: r.opt_int("parent_case_id")?,
+                attribution: Attribution {
+                    team: Some(r.int("team_id")?),
+                    agent: r.opt_int("assignee_id")?,
+                    account: Some(r.int("account_id")?),
+                    tier: r.text("tier")?,
+                    channel,
+                    case_type: r.text("case_type")?,
+                },
+                ..Loaded::default()
+            },
+        );
+    }
+    let sql = "SELECT case_id, at, after_value FROM events WHERE kind = 'status_changed' AND case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        let raw = r.opt_text("after_value")?.unwrap_or_default();
+        let to: String = serde_json::from_str(&raw).map_err(|_| corrupt("status"))?;
+        let to = Status::parse("", &to).map_err(|_| corrupt("status"))?;
+        let at = r.time("at")?;
+        if matches!(to, Status::Solved | Status::Closed) && l.first_done.is_none() {
+            l.first_done = Some(at);
+        }
+        l.statuses.push((at, to));
+    }
+    let sql = "SELECT case_id, created_at, author_role, public FROM messages WHERE case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        l.messages.push(MessageFact {
+            at: r.time("created_at")?,
+            role: AuthorRole::parse("", &r.text("author_role")?).map_err(|_| corrupt("role"))?,
+            public: r.flag("public")?,
+        });
+    }
+    let sql =
+        "SELECT case_id, kind, status, determined_at, calendar_id, business FROM promise_instances WHERE case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        if r.flag("business")? && l.calendar.is_none() {
+            l.calendar = r.opt_int("calendar_id")?;
+        }
+        let status = r.text("status")?;
+        if let (Some(at), "met" | "breached") = (r.opt_time("determined_at")?, status.as_str()) {
+            let kind = ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("clock"))?;
+            l.promises.push(PromiseOutcome { kind, met: status == "met", determined_at: at });
+        }
+    }
+    let sql = "SELECT case_id, closed_at, outcome FROM recovery_tasks WHERE closed_at IS NOT NULL AND case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        l.recoveries.push((r.time("closed_at")?, r.opt_text("outcome")?.as_deref() == Some("recovered")));
+    }
+    let sql = "SELECT parent_case_id, created_at, solved_at, closed_at FROM cases WHERE parent_case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY id").await? {
+        let Some(l) = out.get_mut(&r.int("parent_case_id")?) else { continue };
+        let end = [r.opt_time("solved_at")?, r.opt_time("closed_at")?].into_iter().flatten().min();
+        l.team_waits.push((r.time("created_at")?, end));
+    }
+    let sql = "SELECT r.case_id, r.kind, r.score, r.answered_at, i.resurvey_task_id, r.agent_id, r.team_id, r.account_id, \
+               r.channel, r.case_type, r.account_tier FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
+               WHERE r.case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY r.id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        l.answers.push(SurveyAnswer {
+            kind: survey_kind(&r.text("kind")?)?,
+            score: r.int("score")?,
+            answered_at: r.time("answered_at")?,
+            resurvey: r.opt_int("resurvey_task_id")?.is_some(),
+            attribution: frozen(&r)?,
+        });
+    }
+    let sql = "SELECT case_id, sent_at, status, agent_id, team_id, account_id, channel, case_type, account_tier \
+               FROM survey_invitations WHERE sent_at IS NOT NULL AND case_id IN ";
+    for r in rows(tx, sql, ids, " ORDER BY id").await? {
+        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        l.delivered.push(Delivered {
+            sent_at: r.time("sent_at")?,
+            answered: r.text("status")? == "answered",
+            attribution: frozen(&r)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Marks each resolved case whose requester opened another case of the same
+/// type within 7 days of the first resolution (D-20).
+async fn mark_repeats(tx: &mut Tx, loaded: &BTreeMap<i64, Loaded>) -> Result<BTreeSet<i64>> {
+    let resolved: Vec<(&i64, &Loaded, Timestamp)> = loaded
+        .iter()
+        .filter_map(|(id, l)| l.first_done.map(|fs| (id, l, fs)))
+        .filter(|(_, l, _)| !l.internal)
+        .collect();
+    let mut repeats = BTreeSet::new();
+    let (Some(from), Some(to)) =
+        (resolved.iter().map(|(_, _, fs)| *fs).min(), resolved.iter().map(|(_, _, fs)| *fs).max())
+    else {
+        return Ok(repeats);
+    };
+    let until = Timestamp::from_millisecond(to.as_millisecond() + REPEAT_WINDOW_SECONDS * 1000).unwrap_or(to);
+    let requesters: BTreeSet<i64> = resolved.iter().map(|(_, l, _)| l.requester).collect();
+    let mut by_requester: HashMap<i64, Vec<(i64, String, Timestamp)>> = HashMap::new();
+    let list: Vec<i64> = requesters.into_iter().collect();
+    for chunk in list.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("SELECT id, requester_id, case_type, created_at FROM cases WHERE requester_id IN ");
+        q.bind_list(chunk.iter().copied())
+            .push(" AND created_at > ")
+            .bind(from)
+            .push(" AND created_at <= ")
+            .bind(until);
+        let (sql, args) = q.finish();
+        for r in tx.fetch_all(sql, args).await? {
+            by_requester.entry(r.int("requester_id")?).or_default().push((
+                r.int("id")?,
+                r.text("case_type")?,
+                r.time("created_at")?,
+            ));
+        }
+    }
+    for (id, l, fs) in resolved {
+        let window = REPEAT_WINDOW_SECONDS * 1000;
+        let hit = by_requester.get(&l.requester).into_iter().flatten().any(|(other, kind, at)| {
+            *other != *id && *kind == l.case_type && *at > fs && at.as_millisecond() - fs.as_millisecond() <= window
+        });
+        if hit {
+            repeats.insert(*id);
+        }
+    }
+    Ok(repeats)
+}
+
+/// Cases whose first-contact resolution a newly counted case may change:
+/// the same requester's cases solved in the 7 days before it was opened.
+async fn affected_by_new(tx: &mut Tx, new: &[&Loaded]) -> Result<Vec<i64>> {
+    let Some(earliest) = new.iter().filter_map(|l| l.created_at).min() else { return Ok(Vec::new()) };
+    let since =
+        Timestamp::from_millisecond(earliest.as_millisecond() - REPEAT_WINDOW_SECONDS * 1000).unwrap_or(earliest);
+    let requesters: BTreeSet<i64> = new.iter().map(|l| l.requester).collect();
+    let list: Vec<i64> = requesters.into_iter().collect();
+    let mut out = Vec::new();
+    for chunk in list.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("SELECT id FROM cases WHERE requester_id IN ");
+        q.bind_list(chunk.iter().copied()).push(" AND solved_at >= ").bind(since);
+        let (sql, args) = q.finish();
+        for r in tx.fetch_all(sql, args).await? {
+            out.push(r.int("id")?);
+        }
+    }
+    Ok(out)
+}
+
+async fn stored_items(tx: &mut Tx, kind: &str, ids: &[i64]) -> Result<HashMap<i64, Items>> {
+    let start = format!("SELECT source_id, items FROM metric_sources WHERE source_kind = '{kind}' AND source_id IN ");
+    let mut out = HashMap::new();
+    for r in rows(tx, &start, ids, "").await? {
+        let items = Items::decode(&r.bytes("items")?).map_err(|e| corrupt(&e.to_string()))?;
+        out.insert(r.int("source_id")?, items);
+    }
+    Ok(out)
+}
+
+async fn store_items(tx: &mut Tx, kind: &str, items: &[(i64, Vec<u8>)]) -> Result<()> {
+    for chunk in items.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("INSERT INTO metric_sources (source_kind, source_id, items) VALUES ");
+        for (i, (id, bytes)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.bind(kind).push(", ").bind(*id).push(", ").bind(bytes.clone()).push(")");
+        }
+        q.push(" ON CONFLICT (source_kind, source_id) DO UPDATE SET items = excluded.items");
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
+    Ok(())
+}
+
+/// Locks cases this transaction did not lock itself (PostgreSQL), in id order.
+async fn lock_more(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() || tx.backend() != crate::Backend::Postgres {
+        return Ok(());
+    }
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("SELECT id FROM cases WHERE id IN ");
+        q.bind_list(chunk.iter().copied()).push(" ORDER BY id FOR UPDATE");
+        let (sql, args) = q.finish();
+        tx.fetch_all(sql, args).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Brings the rollups up to date with `cases` (locked by `tx`), their
+    /// parents (internal requests change where a parent's time went) and,
+    /// for cases counted for the first time, the requester's recently
+    /// solved cases (a repeat undoes a first-contact resolution).
+    pub(crate) async fn refresh_metrics(&self, tx: &mut Tx, cases: &[CaseId]) -> Result<()> {
+        let ids: BTreeSet<i64> = cases.iter().map(|c| c.0).collect();
+        self.refresh_case_metrics(tx, ids, true).await
+    }
+
+    pub(crate) async fn refresh_case_metrics(&self, tx: &mut Tx, mut ids: BTreeSet<i64>, expand: bool) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let books = self.books(tx).await?;
+        let first: Vec<i64> = ids.iter().copied().collect();
+        let mut loaded = load(tx, &first).await?;
+        let mut old = stored_items(tx, "case", &first).await?;
+        if expand {
+            let mut more: BTreeSet<i64> = loaded.values().filter_map(|l| l.parent).collect();
+            let new: Vec<&Loaded> = loaded.iter().filter(|(id, _)| !old.contains_key(id)).map(|(_, l)| l).collect();
+            more.extend(affected_by_new(tx, &new).await?);
+            let extra: Vec<i64> = more.into_iter().filter(|id| !ids.contains(id)).collect();
+            if !extra.is_empty() {
+                lock_more(tx, &extra).await?;
+                loaded.extend(load(tx, &extra).await?);
+                old.extend(stored_items(tx, "case", &extra).await?);
+                ids.extend(extra);
+            }
+        }
+        let repeats = mark_repeats(tx, &loaded).await?;
+        let zone = &self.mail.time_zone;
+        let mut deltas = BTreeMap::new();
+        let mut writes = Vec::with_capacity(loaded.len());
+        let empty = Items::default();
+        for (id, l) in &loaded {
+            let Some(created_at) = l.created_at else { continue };
+            let calendar = l
+                .calendar
+                .or_else(|| books.calendars.iter().map(|c| c.id).min())
+                .and_then(|c| books.calendar_at(c, created_at));
+            let input = CaseInput {
+                created_at,
+                statuses: &l.statuses,
+                messages: &l.messages,
+                attribution: l.attribution.clone(),
+                internal: l.internal,
+                repeat: repeats.contains(id),
+                team_waits: &l.team_waits,
+                promises: &l.promises,
+                recoveries: &l.recoveries,
+                answers: &l.answers,
+                delivered: &l.delivered,
+                calendar,
+            };
+            let new = case_items(&input, zone);
+            let before = old.get(id).unwrap_or(&empty);
+            if *before == new && old.contains_key(id) {
+                continue;
+            }
+            for (k, d) in difference(before, &new) {
+                let slot: &mut kept_core::metrics::Delta = deltas.entry(k).or_default();
+                slot.n += d.n;
+                slot.total += d.total;
+                slot.hist.merge(&d.hist, 1);
+            }
+            writes.push((*id, new.encode()));
+        }
+        store_items(tx, "case", &writes).await?;
+        apply(tx, deltas).await
+    }
+
+    /// The same for a survey invitation about no case (relationship NPS).
+    pub(crate) async fn refresh_invitation_metrics(&self, tx: &mut Tx, invitation: i64) -> Result<()> {
+        let mut answers = Vec::new();
+        let sql = "SELECT r.kind, r.score, r.answered_at, r.agent_id, r.team_id, r.account_id, r.channel, r.case_type, \
+                   r.account_tier FROM survey_responses r WHERE r.invitation_id = $1";
+        for r in tx.fetch_all(sql, args![invitation]).await? {
+            answers.push(SurveyAnswer {
+                kind: survey_kind(&r.text("kind")?)?,
+                score: r.int("score")?,
+                answered_at: r.time("answered_at")?,
+                resurvey: false,
+                attribution: frozen(&r)?,
+            });
+        }
+        let mut delivered = Vec::new();
+        let sql = "SELECT sent_at, status, agent_id, team_id, account_id, channel, case_type, account_tier \
+                   FROM survey_invitations WHERE id = $1 AND sent_at IS NOT NULL";
+        for r in tx.fetch_all(sql, args![invitation]).await? {
+            delivered.push(Delivered {
+                sent_at: r.time("sent_at")?,
+                answered: r.text("status")? == "answered",
+                attribution: frozen(&r)?,
+            });
+        }
+        let mut new = Items::default();
+        answer_items(&mut new, &answers, &delivered, &self.mail.time_zone);
+        let old = stored_items(tx, "invitation", &[invitation]).await?.remove(&invitation).unwrap_or_default();
+        if old == new {
+            return Ok(());
+        }
+        store_items(tx, "invitation", &[(invitation, new.encode())]).await?;
+        apply(tx, difference(&old, &new)).await
+    }
+}
