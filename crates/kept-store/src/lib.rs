@@ -38,7 +38,10 @@ pub use db::Backend;
 pub use error::{Result, StoreError};
 pub use jobs::DueJob;
 pub use mail::{AttachmentInfo, InboundAttachment, InboundEmail, Ingested, MailSettings, OutboxItem, OutboxStatus};
-pub use metrics::{PeriodReading, Rebuilt};
+pub use metrics::{
+    CostView, DRILL_LIMIT, Drill, DrillRow, ObjectiveMetricView, ObjectiveView, PeriodReading, Rebuilt, TargetView,
+    target_for,
+};
 pub use migrate::MIGRATION_FILES;
 pub use people::{NewTeam, NewUser, TeamPatch, UserFilter, UserPatch};
 pub use promises::RECOVERY_ACTION_KINDS;

@@ -16,6 +16,7 @@ mod evaluate;
 mod hist;
 mod items;
 mod measure;
+mod plans;
 
 pub use catalogue::{Formula, HEADLINE, MetricDef, Stat, Unit, catalogue, direction_name, metric};
 pub use chart::{ChartPoint, Control, control};
@@ -29,6 +30,9 @@ pub use evaluate::{
 pub use hist::{Hist, bucket_bounds, bucket_of};
 pub use items::{Attribution, Delta, Item, Items, RollupKey, Scope, difference};
 pub use measure::Measure;
+pub use plans::{
+    Cost, CostDraft, Objective, ObjectiveDraft, ObjectiveMetricDraft, Target, TargetDraft, parse_direction, sampled,
+};
 
 #[cfg(test)]
 mod tests;

@@ -3,10 +3,14 @@
 //! period (periods.rs), rebuilt from the event log (rebuild.rs); targets,
 //! objectives and costs (plans.rs); and the cases behind a number (drill.rs).
 
+mod drill;
 mod periods;
+mod plans;
 mod rebuild;
 mod rollups;
 mod sources;
 
+pub use drill::{DRILL_LIMIT, Drill, DrillRow};
 pub use periods::PeriodReading;
+pub use plans::{CostView, ObjectiveMetricView, ObjectiveView, TargetView, target_for};
 pub use rebuild::Rebuilt;
