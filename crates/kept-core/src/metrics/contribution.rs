@@ -239,33 +239,21 @@ pub fn case_items(input: &CaseInput<'_>, zone: &TimeZone) -> Items {
     // Waits and where time goes, for a case that is resolved now.
     if let Some(ls) = last_done.filter(|_| done(prev)) {
         let d = day(ls);
-        let spans = intervals(input, ls);
-        let pick = |set: &[Status]| -> Vec<(Timestamp, Timestamp)> {
-            spans.iter().filter(|(_, _, s)| set.contains(s)).map(|(x, y, _)| (*x, *y)).collect()
-        };
-        let with_cal = |items: &mut Items, m: Measure, s: &[(Timestamp, Timestamp)]| {
-            let (c, b) = measure_sum(s, cal);
-            items.observe(a, d, m, c);
-            if let (Some(b), Some(mb)) = (b, m.business()) {
+        let split = time_split(input, ls);
+        for (m, part) in [(Measure::RequesterWait, split.requester_wait), (Measure::AgentWork, split.agent_work)] {
+            items.observe(a, d, m, part.calendar);
+            if let (Some(b), Some(mb)) = (part.business, m.business()) {
                 items.observe(a, d, mb, b);
             }
-        };
-        with_cal(&mut items, Measure::RequesterWait, &pick(&[Status::New, Status::Open, Status::OnHold]));
-        with_cal(&mut items, Measure::AgentWork, &pick(&[Status::New, Status::Open]));
-        let ours = pick(&[Status::New, Status::Open]);
-        let team = overlap(&ours, &merged(input.team_waits, ls));
-        let sums = [
-            (Measure::WaitUs, measure_sum(&ours, cal)),
-            (Measure::WaitTeam, measure_sum(&team, cal)),
-            (Measure::WaitCustomer, measure_sum(&pick(&[Status::Pending]), cal)),
-            (Measure::WaitThird, measure_sum(&pick(&[Status::OnHold]), cal)),
-        ];
-        let (team_c, team_b) = sums[1].1;
-        for (m, (c, b)) in sums {
-            // Time waiting on another team is taken out of "us".
-            let (c, b) = if m == Measure::WaitUs { (c - team_c, b.zip(team_b).map(|(x, y)| x - y)) } else { (c, b) };
-            items.push(a, d, m, 1, c);
-            if let (Some(b), Some(mb)) = (b, m.business()) {
+        }
+        for (m, part) in [
+            (Measure::WaitUs, split.us),
+            (Measure::WaitTeam, split.team),
+            (Measure::WaitCustomer, split.customer),
+            (Measure::WaitThird, split.third),
+        ] {
+            items.push(a, d, m, 1, part.calendar);
+            if let (Some(b), Some(mb)) = (part.business, m.business()) {
                 items.push(a, d, mb, 1, b);
             }
         }
@@ -294,5 +282,52 @@ pub fn answer_items(items: &mut Items, answers: &[SurveyAnswer], delivered: &[De
     for d in delivered {
         let a = items.attribution(d.attribution.clone());
         items.push(a, day_of(d.sent_at, zone), Measure::SurveySent, 1, i64::from(d.answered));
+    }
+}
+
+/// Seconds in calendar time and, with a calendar, in business time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Part {
+    pub calendar: i64,
+    pub business: Option<i64>,
+}
+
+/// Where a case's time went from creation to `end`: waiting on us (new,
+/// open), on another team (open internal requests while ours was new or
+/// open: taken out of "us"), on the customer (pending), on a third party
+/// (on hold); and the two waits of §2.3.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TimeSplit {
+    pub us: Part,
+    pub team: Part,
+    pub customer: Part,
+    pub third: Part,
+    pub requester_wait: Part,
+    pub agent_work: Part,
+}
+
+pub fn time_split(input: &CaseInput<'_>, end: Timestamp) -> TimeSplit {
+    let cal = input.calendar;
+    let spans = intervals(input, end);
+    let pick = |set: &[Status]| -> Vec<(Timestamp, Timestamp)> {
+        spans.iter().filter(|(_, _, s)| set.contains(s)).map(|(x, y, _)| (*x, *y)).collect()
+    };
+    let part = |s: &[(Timestamp, Timestamp)]| {
+        let (calendar, business) = measure_sum(s, cal);
+        Part { calendar, business }
+    };
+    let ours = pick(&[Status::New, Status::Open]);
+    let team = part(&overlap(&ours, &merged(input.team_waits, end)));
+    let all_ours = part(&ours);
+    TimeSplit {
+        us: Part {
+            calendar: all_ours.calendar - team.calendar,
+            business: all_ours.business.zip(team.business).map(|(x, y)| x - y),
+        },
+        team,
+        customer: part(&pick(&[Status::Pending])),
+        third: part(&pick(&[Status::OnHold])),
+        requester_wait: part(&pick(&[Status::New, Status::Open, Status::OnHold])),
+        agent_work: all_ours,
     }
 }

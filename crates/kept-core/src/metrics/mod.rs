@@ -22,7 +22,8 @@ pub use catalogue::{Formula, HEADLINE, MetricDef, Stat, Unit, catalogue, directi
 pub use chart::{ChartPoint, Control, control};
 pub use codec::DecodeError;
 pub use contribution::{
-    CaseInput, Delivered, PromiseOutcome, REPEAT_WINDOW_SECONDS, SurveyAnswer, answer_items, case_items,
+    CaseInput, Delivered, Part, PromiseOutcome, REPEAT_WINDOW_SECONDS, SurveyAnswer, TimeSplit, answer_items,
+    case_items, time_split,
 };
 pub use evaluate::{
     Agg, Change, PeriodData, TargetRule, Value, burn_rate, compare, evaluate, format_target, parse_target, rag,

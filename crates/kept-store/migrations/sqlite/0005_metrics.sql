@@ -82,3 +82,11 @@ CREATE TABLE costs (
     created_at    BIGINT  NOT NULL
 );
 CREATE INDEX costs_period_idx ON costs (period_start);
+
+-- The time zone whose local days the rollups are counted in: fixed when the
+-- first rollup is written, changed only by `kept rebuild-metrics`, so one
+-- table never mixes two zones' days.
+CREATE TABLE metric_state (
+    id         BIGINT  PRIMARY KEY CHECK (id = 1),
+    time_zone  TEXT    NOT NULL
+);

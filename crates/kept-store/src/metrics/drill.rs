@@ -79,7 +79,7 @@ impl Store {
         to: i32,
     ) -> Result<Drill> {
         by.require_staff()?;
-        let zone = &self.mail.time_zone;
+        let zone = &self.metrics_zone().await?;
         let (start, end) = (day::day_start(from, zone), day::day_start(to + 1, zone));
         let (wanted, good_from) = measures(def);
         let proportion = def.proportion;

@@ -25,6 +25,20 @@ fn add_rows(data: &mut PeriodData, rows: &BTreeMap<Measure, RowValues>) {
 }
 
 impl Store {
+    /// The zone whose local days the rollups count (the configured zone until
+    /// the first rollup is written; `kept rebuild-metrics` changes it).
+    pub async fn metrics_zone(&self) -> Result<jiff::tz::TimeZone> {
+        if let Some(r) = self.db.fetch_optional("SELECT time_zone FROM metric_state WHERE id = 1", args![]).await? {
+            let name = r.text("time_zone")?;
+            return jiff::tz::TimeZone::get(&name)
+                .map_err(|_| crate::StoreError::Corrupt(format!("metric time zone {name}")));
+        }
+        let mut tx = self.db.begin().await?;
+        let zone = super::rollups::zone(&mut tx, &self.mail.time_zone).await?;
+        tx.commit().await?;
+        Ok(zone)
+    }
+
     /// The numbers of `scope`/`key` for the local days `from..=to`.
     pub async fn period(&self, scope: Scope, key: &str, from: i32, to: i32) -> Result<PeriodReading> {
         let mut tx = self.db.begin_read().await?;

@@ -29,6 +29,7 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.execute("DELETE FROM metric_rollups", args![]).await?;
         tx.execute("DELETE FROM metric_sources", args![]).await?;
+        super::rollups::set_zone(&mut tx, &self.mail.time_zone).await?;
         tx.commit().await?;
         let all = self.db.fetch_one("SELECT COUNT(*) AS n FROM cases", args![]).await?.int("n")?.max(0) as u64;
         let mut done = Rebuilt::default();

@@ -132,3 +132,27 @@ pub(crate) async fn read_days(
     }
     Ok(out)
 }
+
+/// The zone the rollups count days in (see metric_state in 0005_metrics.sql);
+/// set to `configured` if no rollup was written yet.
+pub(crate) async fn zone(tx: &mut Tx, configured: &jiff::tz::TimeZone) -> Result<jiff::tz::TimeZone> {
+    if let Some(r) = tx.fetch_optional("SELECT time_zone FROM metric_state WHERE id = 1", crate::db::args![]).await? {
+        let name = r.text("time_zone")?;
+        return jiff::tz::TimeZone::get(&name).map_err(|_| corrupt(format!("time zone {name}")));
+    }
+    set_zone(tx, configured).await?;
+    Ok(configured.clone())
+}
+
+pub(crate) fn zone_name(zone: &jiff::tz::TimeZone) -> String {
+    zone.iana_name().unwrap_or("UTC").to_owned()
+}
+
+pub(crate) async fn set_zone(tx: &mut Tx, zone: &jiff::tz::TimeZone) -> Result<()> {
+    tx.execute(
+        "INSERT INTO metric_state (id, time_zone) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone",
+        crate::db::args![zone_name(zone)],
+    )
+    .await?;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 //! (kept-core metrics::case_items), compared with what it contributed
 //! before, and the difference is applied to the rollups.
 
-use super::rollups::apply;
+use super::rollups::{apply, zone};
 use crate::Store;
 use crate::db::{DbRow, SqlBuilder, Tx, args};
 use crate::error::{Result, StoreError};
@@ -303,7 +303,7 @@ impl Store {
             }
         }
         let repeats = mark_repeats(tx, &loaded).await?;
-        let zone = &self.mail.time_zone;
+        let zone = &zone(tx, &self.mail.time_zone).await?;
         let mut deltas = BTreeMap::new();
         let mut writes = Vec::with_capacity(loaded.len());
         let empty = Items::default();
@@ -369,12 +369,63 @@ impl Store {
             });
         }
         let mut new = Items::default();
-        answer_items(&mut new, &answers, &delivered, &self.mail.time_zone);
+        let zone = zone(tx, &self.mail.time_zone).await?;
+        answer_items(&mut new, &answers, &delivered, &zone);
         let old = stored_items(tx, "invitation", &[invitation]).await?.remove(&invitation).unwrap_or_default();
         if old == new {
             return Ok(());
         }
         store_items(tx, "invitation", &[(invitation, new.encode())]).await?;
         apply(tx, difference(&old, &new)).await
+    }
+}
+
+impl Store {
+    /// Where a case's time has gone so far (to its last resolution if it
+    /// is resolved, else to `now`). Staff only: customers do not see it.
+    pub async fn case_time_split(
+        &self,
+        by: &kept_core::permissions::Principal,
+        case: CaseId,
+        now: Timestamp,
+    ) -> Result<kept_core::metrics::TimeSplit> {
+        by.require_staff()?;
+        self.get_case(by, case).await?;
+        let books = {
+            let mut tx = self.db.begin_read().await?;
+            let books = self.books(&mut tx).await?;
+            let loaded = load(&mut tx, &[case.0]).await?;
+            (books, loaded)
+        };
+        let (books, loaded) = books;
+        let Some(l) = loaded.get(&case.0) else {
+            return Err(kept_core::DomainError::NotFound { entity: "case" }.into());
+        };
+        let created_at = l.created_at.unwrap_or(now);
+        let calendar = l
+            .calendar
+            .or_else(|| books.calendars.iter().map(|c| c.id).min())
+            .and_then(|c| books.calendar_at(c, created_at));
+        let done = l.statuses.last().is_some_and(|(_, s)| matches!(s, Status::Solved | Status::Closed));
+        let end = if done {
+            l.statuses.iter().rev().find(|(_, s)| matches!(s, Status::Solved | Status::Closed)).map_or(now, |(t, _)| *t)
+        } else {
+            now
+        };
+        let input = CaseInput {
+            created_at,
+            statuses: &l.statuses,
+            messages: &l.messages,
+            attribution: l.attribution.clone(),
+            internal: l.internal,
+            repeat: false,
+            team_waits: &l.team_waits,
+            promises: &l.promises,
+            recoveries: &l.recoveries,
+            answers: &l.answers,
+            delivered: &l.delivered,
+            calendar,
+        };
+        Ok(kept_core::metrics::time_split(&input, end.max(created_at)))
     }
 }
