@@ -12,6 +12,7 @@ pub mod error;
 mod headers;
 pub mod jobs;
 pub mod mail;
+pub mod scorecard;
 pub mod state;
 pub mod web;
 

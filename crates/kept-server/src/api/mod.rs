@@ -6,6 +6,7 @@ pub mod books;
 pub mod cases;
 pub mod extract;
 pub mod mail;
+pub mod metrics;
 pub mod org;
 pub mod parse;
 pub mod people;
@@ -27,6 +28,20 @@ use utoipa_axum::routes;
 pub fn router() -> (axum::Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::<AppState>::new()
         .routes(routes!(cases::list_cases, cases::create_case))
+        .routes(routes!(metrics::list_metrics))
+        .routes(routes!(metrics::get_scorecard))
+        .routes(routes!(metrics::scorecard_csv))
+        .routes(routes!(metrics::get_chart))
+        .routes(routes!(metrics::drill_cases))
+        .routes(routes!(metrics::drill_csv))
+        .routes(routes!(metrics::case_time))
+        .routes(routes!(metrics::list_targets, metrics::create_target))
+        .routes(routes!(metrics::delete_target))
+        .routes(routes!(metrics::list_objectives, metrics::create_objective))
+        .routes(routes!(metrics::delete_objective))
+        .routes(routes!(metrics::list_costs, metrics::create_cost))
+        .routes(routes!(metrics::delete_cost))
+        .routes(routes!(metrics::strategy))
         .routes(routes!(cases::get_case, cases::update_case))
         .routes(routes!(cases::list_messages, cases::add_message))
         .routes(routes!(cases::list_events))
