@@ -76,6 +76,8 @@ struct CasePage {
     promises: Vec<PromiseLine>,
     tasks: Vec<TaskLine>,
     surveys: Vec<SurveyLine>,
+    /// Where the case's time went so far.
+    time: super::time_bars::TimeBars,
     action_kinds: &'static [&'static str],
     promise_due_default: String,
     time_zone: String,
@@ -96,6 +98,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
     let promises = state.store.case_promises(by, id, now, &state.config.time_zone).await?;
     let tasks = state.store.case_recovery_tasks(by, id).await?;
     let surveys = state.store.case_surveys(by, id).await?;
+    let time = super::time_bars::case_bars(&state.store.case_time_split(by, id, now).await?);
     let children = CaseFilter { parent_case_id: Some(id), ..CaseFilter::default() };
     let children = state.store.list_cases(by, &children, CaseSort::default(), None, 50).await?.cases;
     let mut names = Names::default();
@@ -148,6 +151,7 @@ async fn case_page(state: &AppState, user: &WebUser, id: CaseId, error: Option<S
         promises: promises.iter().map(|p| PromiseLine::new(p, now)).collect(),
         tasks: tasks.iter().map(TaskLine::from).collect(),
         surveys: surveys.iter().map(SurveyLine::from).collect(),
+        time,
         action_kinds: kept_store::RECOVERY_ACTION_KINDS,
         promise_due_default: local_input(
             now.checked_add(jiff::SignedDuration::from_hours(2)).unwrap_or(now),

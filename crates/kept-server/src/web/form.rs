@@ -37,3 +37,37 @@ pub fn form_id(field: &str, v: &Option<String>) -> Result<Option<i64>, PageError
 pub fn comma_list(v: &Option<String>) -> Vec<String> {
     given(v).unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
+
+/// A form body as its name/value pairs, for forms with a field that repeats
+/// (a multi-select) and forms shown again with what was sent.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormPairs {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| PageError::Api(body_rejection(e)))?;
+        Ok(FormPairs(form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
+    }
+}
+
+impl FormPairs {
+    /// The first value of a field, trimmed; `None` when absent or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// The field's value, or "" (the draft's own check names it).
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or("").to_owned()
+    }
+
+    pub fn opt(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    /// Every non-empty value of a repeated field.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect()
+    }
+}

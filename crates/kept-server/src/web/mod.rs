@@ -6,17 +6,25 @@ mod admin;
 mod assets;
 mod books;
 mod case_page;
-#[allow(dead_code, unused_imports)] // used by the scorecard pages (issue 5)
 mod charts;
+mod figures;
 mod form;
 mod login;
+mod metric_page;
+mod plans;
 mod portal;
 mod promise_views;
 mod queue;
 mod recovery;
+mod scorecard_csv;
+mod scorecard_query;
+mod scorecards;
+mod selectors;
 pub mod session;
+mod strategy;
 mod survey;
 mod surveys;
+mod time_bars;
 mod timeline;
 mod tokens;
 mod views;
@@ -75,6 +83,19 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/settings", post(surveys::save_settings))
         .route("/admin/surveys/definitions", post(surveys::create_definition))
         .route("/admin/surveys/definitions/{id}/toggle", post(surveys::toggle_definition))
+        .route("/scorecards", get(scorecards::scorecards))
+        .route("/scorecards/metric", get(metric_page::metric_page))
+        .route("/strategy", get(strategy::strategy))
+        .route("/metrics", get(strategy::metrics))
+        .route("/admin/plans", get(plans::plans))
+        .route("/admin/plans/targets", post(plans::create_target))
+        .route("/admin/plans/targets/{id}/delete", post(plans::delete_target))
+        .route("/admin/plans/objectives", post(plans::create_objective))
+        .route("/admin/plans/objectives/{id}/delete", post(plans::delete_objective))
+        .route("/admin/plans/costs", post(plans::create_cost))
+        .route("/admin/plans/costs/{id}/delete", post(plans::delete_cost))
+        .route("/scorecards.csv", get(scorecard_csv::scorecard_csv))
+        .route("/scorecards/cases.csv", get(scorecard_csv::cases_csv))
         .route("/s/{token}", get(survey::show).post(survey::answer))
         .route("/assets/{name}", get(assets::asset))
 }
