@@ -14,5 +14,6 @@ mod api {
     mod pages;
     mod promises;
     mod real_server;
+    mod scorecard_pages;
     mod surveys;
 }

@@ -102,7 +102,13 @@ pub fn change_view(unit: Unit, direction: &str, change: &Change) -> Option<Chang
     let mut text = show_delta(unit, delta);
     if let Some(r) = change.relative.filter(|r| r.is_finite()) {
         let pct = format_value(r.abs() * 100.0, ChartUnit::Number);
-        let sign = if r > 0.0 && pct != "0" { "+" } else if r < 0.0 && pct != "0" { "-" } else { "" };
+        let sign = if r > 0.0 && pct != "0" {
+            "+"
+        } else if r < 0.0 && pct != "0" {
+            "-"
+        } else {
+            ""
+        };
         text.push_str(&format!(" ({sign}{pct} %)"));
     }
     let higher = direction != "lower_is_better";

@@ -99,7 +99,14 @@ fn chart(q: &PageQuery, data: &ChartData, period: &Period, rules: &str) -> (Stri
             if let Some(rules) = &signal {
                 signals.push(SignalLine { date: label.clone(), rules: rules.clone(), link: href.clone() });
             }
-            ControlPoint { label: label.clone(), value: value(p.value), ucl: value(p.ucl), lcl: value(p.lcl), signal, href: Some(href) }
+            ControlPoint {
+                label: label.clone(),
+                value: value(p.value),
+                ucl: value(p.ucl),
+                lcl: value(p.lcl),
+                signal,
+                href: Some(href),
+            }
         })
         .collect();
     let svg = control_chart_svg(&ControlChart {
@@ -130,7 +137,12 @@ fn case_lines(def: &MetricDef, drill: &Drill) -> Vec<CaseLine> {
         .collect()
 }
 
-async fn metric_view(state: &AppState, user: &WebUser, q: &PageQuery, dir: &Directory) -> Result<MetricView, PageError> {
+async fn metric_view(
+    state: &AppState,
+    user: &WebUser,
+    q: &PageQuery,
+    dir: &Directory,
+) -> Result<MetricView, PageError> {
     let by = &user.principal;
     let api = q.api();
     let r = api.resolve(state).await?;
@@ -155,7 +167,8 @@ async fn metric_view(state: &AppState, user: &WebUser, q: &PageQuery, dir: &Dire
         chart_kind: kind_label(data.control.kind),
         signals,
         all_rules,
-        rules_link: q.link("/scorecards/metric", &[("metric", id), ("rules", if all_rules { "default" } else { "all" })]),
+        rules_link: q
+            .link("/scorecards/metric", &[("metric", id), ("rules", if all_rules { "default" } else { "all" })]),
         cases: case_lines(def, &drill),
         total: drill.total,
         csv_link: q.link("/scorecards/cases.csv", &[("metric", id)]),
@@ -163,7 +176,11 @@ async fn metric_view(state: &AppState, user: &WebUser, q: &PageQuery, dir: &Dire
     })
 }
 
-pub async fn metric_page(State(state): State<AppState>, StaffUser(user): StaffUser, RawQuery(raw): RawQuery) -> PageResult {
+pub async fn metric_page(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let dir = Directory::load(&state, &user.principal).await?;
     let (q, result) = match PageQuery::parse(raw.as_deref()) {
         Ok(q) => {
@@ -178,6 +195,7 @@ pub async fn metric_page(State(state): State<AppState>, StaffUser(user): StaffUs
     };
     let title = view.as_ref().map_or_else(|| "Metric".to_owned(), |v| v.name.clone());
     let refused = error.is_some();
-    let page = MetricPage { layout: user.layout(title), sel: Selectors::new("/scorecards/metric", &q, &dir), error, view };
+    let page =
+        MetricPage { layout: user.layout(title), sel: Selectors::new("/scorecards/metric", &q, &dir), error, view };
     render_form(&page, refused)
 }

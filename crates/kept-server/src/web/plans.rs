@@ -29,7 +29,18 @@ const FIELDS: [(&str, &[&str]); 3] = [
     ("target", &["metric", "scope", "scope_key", "target", "amber", "min_sample", "effective_from", "effective_to"]),
     (
         "objective",
-        &["level", "parent_id", "title", "description", "owner_id", "period_start", "period_end", "metrics", "scope", "scope_key"],
+        &[
+            "level",
+            "parent_id",
+            "title",
+            "description",
+            "owner_id",
+            "period_start",
+            "period_end",
+            "metrics",
+            "scope",
+            "scope_key",
+        ],
     ),
     ("cost", &["period_start", "period_end", "amount", "note"]),
 ];
@@ -221,7 +232,13 @@ fn number(f: &FormPairs, field: &str) -> Result<Option<i64>, PageError> {
     f.get(field).map(|s| s.parse::<i64>().map_err(|_| invalid(field, "must be a whole number"))).transpose()
 }
 
-async fn after(state: &AppState, user: &WebUser, form: &'static str, f: FormPairs, r: Result<(), PageError>) -> PageResult {
+async fn after(
+    state: &AppState,
+    user: &WebUser,
+    form: &'static str,
+    f: FormPairs,
+    r: Result<(), PageError>,
+) -> PageResult {
     match r {
         Ok(()) => Ok(see_other(&format!("/admin/plans#{form}s"))),
         Err(e) => plans_page(state, user, Some(refused(form, e, f.0)?)).await,
@@ -268,7 +285,11 @@ pub async fn create_objective(State(state): State<AppState>, StaffUser(user): St
             metrics: f
                 .all("metrics")
                 .into_iter()
-                .map(|m| ObjectiveMetricDraft { metric: m.to_owned(), scope: f.opt("scope"), scope_key: f.opt("scope_key") })
+                .map(|m| ObjectiveMetricDraft {
+                    metric: m.to_owned(),
+                    scope: f.opt("scope"),
+                    scope_key: f.opt("scope_key"),
+                })
                 .collect(),
         };
         let objective = draft.validate()?;

@@ -9,7 +9,11 @@ use crate::scorecard;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 
-pub async fn scorecard_csv(State(state): State<AppState>, StaffUser(user): StaffUser, RawQuery(raw): RawQuery) -> PageResult {
+pub async fn scorecard_csv(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = q.api().resolve(&state).await?;
     let defs = scorecard::pick(q.metrics.as_deref())?;
@@ -17,7 +21,11 @@ pub async fn scorecard_csv(State(state): State<AppState>, StaffUser(user): Staff
     Ok(scorecard_rows_csv(&card))
 }
 
-pub async fn cases_csv(State(state): State<AppState>, StaffUser(user): StaffUser, RawQuery(raw): RawQuery) -> PageResult {
+pub async fn cases_csv(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let q = PageQuery::parse(raw.as_deref())?;
     let api = q.api();
     let r = api.resolve(&state).await?;

@@ -134,7 +134,11 @@ async fn card_view(state: &AppState, user: &WebUser, q: &PageQuery, dir: &Direct
     })
 }
 
-pub async fn scorecards(State(state): State<AppState>, StaffUser(user): StaffUser, RawQuery(raw): RawQuery) -> PageResult {
+pub async fn scorecards(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let dir = Directory::load(&state, &user.principal).await?;
     let (q, result) = match PageQuery::parse(raw.as_deref()) {
         Ok(q) => {
@@ -148,6 +152,7 @@ pub async fn scorecards(State(state): State<AppState>, StaffUser(user): StaffUse
         Err(e) => (None, Some(refusal(e)?)),
     };
     let refused = error.is_some();
-    let page = ScorecardsPage { layout: user.layout("Scorecards"), sel: Selectors::new("/scorecards", &q, &dir), error, card };
+    let page =
+        ScorecardsPage { layout: user.layout("Scorecards"), sel: Selectors::new("/scorecards", &q, &dir), error, card };
     render_form(&page, refused)
 }

@@ -4,12 +4,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use kept_store::test_support::FIXTURE_PASSWORD;
 
-struct Browser<'a> {
+pub(super) struct Browser<'a> {
     app: &'a TestApp,
     cookie: String,
 }
 
-fn cookie_from(a: &Answer, name: &str) -> Option<String> {
+pub(super) fn cookie_from(a: &Answer, name: &str) -> Option<String> {
     a.headers
         .get_all("set-cookie")
         .iter()
@@ -18,12 +18,12 @@ fn cookie_from(a: &Answer, name: &str) -> Option<String> {
         .map(|c| c.split(';').next().unwrap_or("").to_owned())
 }
 
-fn csrf_in(html: &str) -> String {
+pub(super) fn csrf_in(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a form with a csrf field");
     html[at + 19..].split('"').next().unwrap().to_owned()
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(super) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
@@ -37,7 +37,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 impl<'a> Browser<'a> {
-    async fn login(app: &'a TestApp, email: &str, password: &str) -> (Browser<'a>, Answer) {
+    pub(super) async fn login(app: &'a TestApp, email: &str, password: &str) -> (Browser<'a>, Answer) {
         let page = app.get("/login", "").await;
         let login_cookie = cookie_from(&page, "kept_login_csrf").unwrap();
         let body = form(&[("csrf", &csrf_in(&page.text)), ("email", email), ("password", password)]);
@@ -53,11 +53,11 @@ impl<'a> Browser<'a> {
         (Browser { app, cookie }, answer)
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(super) async fn get(&self, path: &str) -> Answer {
         self.app.send(Request::builder().uri(path).header("cookie", &self.cookie).body(Body::empty()).unwrap()).await
     }
 
-    async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> Answer {
+    pub(super) async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> Answer {
         let req = Request::builder()
             .method("POST")
             .uri(path)
@@ -69,7 +69,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn location(a: &Answer) -> &str {
+pub(super) fn location(a: &Answer) -> &str {
     a.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
