@@ -74,7 +74,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub async fn bench(store: Store, args: &BenchArgs) -> Result<(), Failure> {
     let sys = Principal::system();
     let zone = store.metrics_zone().await?;
-    let today = day::day_of(jiff::Timestamp::now(), &zone);
+    let now = jiff::Timestamp::now();
+    let today = day::day_of(now, &zone);
     let team = store.list_teams(&sys).await?.into_iter().find(|t| !t.internal);
     let mut scopes = vec![(Scope::Org, String::new(), "organisation".to_owned())];
     if let Some(t) = team {
@@ -89,11 +90,11 @@ pub async fn bench(store: Store, args: &BenchArgs) -> Result<(), Failure> {
     for (scope, key, label) in &scopes {
         for days in &args.days {
             let period = Period { kind: Kind::Custom, from: today - days + 1, to: today };
-            scorecard(&store, &sys, *scope, key, period, &defs, today).await?;
+            scorecard(&store, &sys, *scope, key, period, &defs, today, now).await?;
             let mut times = Vec::with_capacity(args.runs);
             for _ in 0..args.runs {
                 let t = Instant::now();
-                let card = scorecard(&store, &sys, *scope, key, period, &defs, today).await?;
+                let card = scorecard(&store, &sys, *scope, key, period, &defs, today, now).await?;
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
                 std::hint::black_box(card);
             }
