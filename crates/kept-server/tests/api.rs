@@ -10,6 +10,7 @@ mod api {
     mod errors;
     mod mail;
     mod matrix;
+    mod metrics;
     mod openapi;
     mod pages;
     mod promises;

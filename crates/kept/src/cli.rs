@@ -87,6 +87,10 @@ enum Command {
     Backup(BackupArgs),
     /// Replace the SQLite database with a backup FILE (stop kept serve first).
     Restore(BackupArgs),
+    /// Recompute every scorecard rollup from the event log.
+    RebuildMetrics(crate::metrics_cli::RebuildArgs),
+    /// Measure scorecard answer times on the database (BENCHMARKS.md).
+    BenchScorecards(crate::metrics_cli::BenchArgs),
 }
 
 #[derive(Args)]
@@ -122,8 +126,8 @@ enum CalendarCommand {
     },
 }
 
-#[derive(Args)]
-struct DbArgs {
+#[derive(Args, Clone)]
+pub(crate) struct DbArgs {
     /// sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://kept-data/kept.db]
     #[arg(long, env = "KEPT_DATABASE_URL")]
     database_url: Option<String>,
@@ -152,6 +156,9 @@ struct ServeArgs {
 struct DemoArgs {
     #[command(flatten)]
     db: DbArgs,
+    /// The organisation's IANA time zone: scorecards count its days [default: America/New_York].
+    #[arg(long, env = "KEPT_TIME_ZONE")]
+    time_zone: Option<String>,
     #[command(flatten)]
     options: DemoOptions,
 }
@@ -230,7 +237,12 @@ pub async fn run() -> Result<(), Failure> {
             Ok(())
         }
         Command::Demo(args) => {
-            let store = Store::open_and_migrate(&url(args.db), PoolSize::default()).await?;
+            let zone = parse_zone(
+                &args.time_zone.clone().or(file.time_zone.clone()).unwrap_or_else(|| "America/New_York".into()),
+            )?;
+            let store = Store::open_and_migrate(&url(args.db), PoolSize::default())
+                .await?
+                .with_mail(kept_store::MailSettings { time_zone: zone, ..Default::default() });
             let summary = demo::seed(&store, &args.options, SystemClock.now()).await?;
             out(&summary.to_string());
             Ok(())
@@ -256,6 +268,14 @@ pub async fn run() -> Result<(), Failure> {
         Command::Backup(args) => {
             let url = url(args.db);
             backup(&args.file, &url, args.force).await
+        }
+        Command::RebuildMetrics(args) => {
+            let store = Store::open_and_migrate(&url(args.db.clone()), PoolSize::default()).await?;
+            crate::metrics_cli::rebuild(store, &args, file.time_zone.as_deref()).await
+        }
+        Command::BenchScorecards(args) => {
+            let store = Store::open_and_migrate(&url(args.db.clone()), PoolSize::default()).await?;
+            crate::metrics_cli::bench(store, &args).await
         }
         Command::Restore(args) => {
             let url = url(args.db);
@@ -356,9 +376,18 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
         .map_err(|e| Failure::config(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(|e| Failure::other(e.to_string()))?;
     let clock = Arc::new(SystemClock);
+    let zone = args
+        .time_zone
+        .clone()
+        .or(file.time_zone.clone())
+        .unwrap_or_else(|| if args.demo { "America/New_York".into() } else { "UTC".into() });
+    let zone = parse_zone(&zone)?;
     let mut logins = None;
     if args.demo {
-        logins = Some(demo::seed_if_empty(&store, clock.now()).await?);
+        // Seeded in the organisation's zone: the scorecards count its days.
+        let seeding =
+            store.clone().with_mail(kept_store::MailSettings { time_zone: zone.clone(), ..Default::default() });
+        logins = Some(demo::seed_if_empty(&seeding, clock.now()).await?);
     }
     let mut config = ServerConfig { listen, ..ServerConfig::default() };
     config.secure_cookies = args.secure_cookies.or(file.secure_cookies).unwrap_or(false);
@@ -378,12 +407,7 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
         // Without a configured address, links point at the listening one.
         config.public_url = format!("http://{bound}");
     }
-    let zone = args
-        .time_zone
-        .or(file.time_zone.clone())
-        .unwrap_or_else(|| if args.demo { "America/New_York".into() } else { "UTC".into() });
-    config.time_zone = jiff::tz::TimeZone::get(&zone)
-        .map_err(|_| Failure::config(format!("unknown time zone '{zone}' (use an IANA name like Europe/London)")))?;
+    config.time_zone = zone;
     if let Some(mail) = &file.mail {
         let (smtp, imap) = (std::env::var("KEPT_SMTP_PASSWORD").ok(), std::env::var("KEPT_IMAP_PASSWORD").ok());
         config.mail = mail.to_config(smtp, imap).map_err(Failure::config)?;
@@ -396,6 +420,11 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     server.run_until(shutdown_signal()).await.map_err(|e| Failure::other(e.to_string()))?;
     store.close().await;
     Ok(())
+}
+
+pub(crate) fn parse_zone(name: &str) -> Result<jiff::tz::TimeZone, Failure> {
+    jiff::tz::TimeZone::get(name)
+        .map_err(|_| Failure::config(format!("unknown time zone '{name}' (use an IANA name like Europe/London)")))
 }
 
 /// Resolves on Ctrl-C or SIGTERM; the server then finishes in-flight requests.

@@ -6,6 +6,8 @@ mod calendar_cli;
 mod cli;
 mod config;
 mod demo;
+mod demo_plans;
+mod metrics_cli;
 
 use std::process::ExitCode;
 

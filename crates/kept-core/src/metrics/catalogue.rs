@@ -64,6 +64,8 @@ pub enum Formula {
     Retention,
     /// Mean time per solved case in one "where time goes" bucket.
     WaitShare(Measure),
+    /// Ages of the cases open now (periods that end today or later).
+    BacklogAge(Stat),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -285,6 +287,8 @@ fn build() -> Vec<MetricDef> {
         def("Workload", "solved", "Cases solved", "transitions to solved in the period (a case solved twice counts twice)", Unit::Count, UP, Formula::Volume(Measure::Solved)),
         def("Workload", "backlog", "Backlog", "cases neither solved nor closed at the end of the period (§2.5)", Unit::Count, DOWN, Formula::Backlog { actionable: false }),
         def("Workload", "actionable_backlog", "Actionable backlog", "the backlog without cases pending on the customer (D-22)", Unit::Count, DOWN, Formula::Backlog { actionable: true }),
+        def("Workload", "backlog_age_median", "Backlog age, median", "median age (calendar time since creation) of the cases open now; shown for periods that end today or later (§2.5)", Unit::Seconds, DOWN, Formula::BacklogAge(Stat::Median)),
+        def("Workload", "backlog_age_p90", "Backlog age, p90", "p90 (type 7) of the ages of the cases open now; shown for periods that end today or later (§2.5)", Unit::Seconds, DOWN, Formula::BacklogAge(Stat::P90)),
         def("Workload", "contacts_per_case", "Contacts per case", "customer messages per case created in the period", Unit::Ratio, DOWN, Formula::PerCase(Measure::Contacts)),
         def("Cost", "cost_per_case", "Cost per case", "entered operating costs of the period (pro rata by day) per case resolved in it (§5.2)", Unit::Cents, DOWN, Formula::CostPerCase),
         def("Cost", "account_retention", "Account retention", "accounts with cases in the previous period of equal length that also have cases in this one", Unit::Percent, UP, Formula::Retention),
@@ -347,6 +351,7 @@ pub const HEADLINE: &[&str] = &[
     "solved",
     "backlog",
     "actionable_backlog",
+    "backlog_age_median",
     "contacts_per_case",
     "cost_per_case",
     "account_retention",
@@ -376,6 +381,37 @@ mod tests {
                 assert!(metric(&format!("{id}_{s}")).is_some());
                 assert!(metric(&format!("{id}_business_{s}")).is_some());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod docs {
+    use super::*;
+
+    /// docs/METRICS.md lists every metric of the catalogue.
+    #[test]
+    fn the_documentation_lists_every_metric() {
+        let doc = include_str!("../../../../docs/METRICS.md");
+        for m in catalogue() {
+            assert!(doc.contains(&format!("`{}`", m.id)), "docs/METRICS.md does not list {}", m.id);
+        }
+    }
+
+    /// Prints the table for docs/METRICS.md (`cargo test -p kept-core catalogue_table -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn catalogue_table() {
+        println!("| id | name | unit | direction | definition |\n|---|---|---|---|---|");
+        for m in catalogue() {
+            println!(
+                "| `{}` | {} | {:?} | {} | {} |",
+                m.id,
+                m.name,
+                m.unit,
+                direction_name(m.direction).replace('_', " "),
+                m.definition.replace('|', "/")
+            );
         }
     }
 }

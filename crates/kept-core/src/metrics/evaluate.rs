@@ -38,6 +38,8 @@ pub struct PeriodData {
     pub cost_cents: Option<i64>,
     /// Accounts active in the previous period, and of those, in this one.
     pub retention: Option<(u64, u64)>,
+    /// Ages in seconds of the cases open now, when the period reaches today.
+    pub backlog_ages: Option<Hist>,
 }
 
 impl PeriodData {
@@ -194,6 +196,22 @@ pub fn evaluate(def: &MetricDef, data: &PeriodData) -> Value {
         }
         Formula::Retention => match data.retention {
             Some((base, kept)) => share(kept as i64, base as i64),
+            None => Value::default(),
+        },
+        Formula::BacklogAge(stat) => match &data.backlog_ages {
+            Some(h) => {
+                let value = match stat {
+                    Stat::Median => h.quantile(0.5),
+                    Stat::P90 => h.quantile(0.9),
+                    Stat::Mean => None,
+                };
+                Value {
+                    value,
+                    n: h.count().max(0) as u64,
+                    exact: value.map(|v| ((v * 1000.0).round() as i128, 1000)),
+                    ..Value::default()
+                }
+            }
             None => Value::default(),
         },
         Formula::WaitShare(m) => {

@@ -43,7 +43,7 @@ fn scope_and_key(scope: Option<&str>, key: Option<&str>) -> Result<(Scope, Strin
 
 /// Whether a metric's value rests on a sample (D-8 greys small ones).
 pub fn sampled(def: &MetricDef) -> bool {
-    !matches!(def.formula, Formula::Volume(_) | Formula::Backlog { .. } | Formula::CostPerCase)
+    !matches!(def.formula, Formula::Volume(_) | Formula::Backlog { .. } | Formula::BacklogAge(_) | Formula::CostPerCase)
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -375,3 +375,27 @@ fn promises_count_when_determined_even_on_open_cases() {
         vec![day::day_number(jiff::civil::date(2024, 6, 3)), day::day_number(jiff::civil::date(2024, 6, 4))]
     );
 }
+
+#[test]
+fn r3_balanced_score_from_scorecard_values() {
+    use crate::stats::{BalancedScorecard, Kpi, Ppm};
+    // METRICS.md R3: CSAT 0.86, FCR 0.72, cost/contact 20, attainment 0.95.
+    let csat = org_period(&[answers(SurveyKind::Csat, &[(5, 50), (4, 36), (2, 14)], 1)]);
+    let mut cost = PeriodData { cost_cents: Some(2000 * 50), ..PeriodData::default() };
+    cost.measures.insert(Measure::Resolved, Agg { n: 50, ..Agg::default() });
+    let actual = [
+        value("csat", &csat).value.unwrap(),
+        shares("fcr", 72, 100).value.unwrap(),
+        value("cost_per_case", &cost).value.unwrap() / 100.0,
+        shares("attainment", 95, 100).value.unwrap(),
+    ];
+    let kpi = |actual: f64, worst: f64, best: f64, w: u64| Kpi { actual, worst, best, weight: Ppm::new(w) };
+    let card = BalancedScorecard::new(vec![
+        kpi(actual[0], 0.70, 0.95, 300_000),
+        kpi(actual[1], 0.50, 0.85, 250_000),
+        kpi(actual[2], 35.0, 12.0, 250_000),
+        kpi(actual[3], 0.80, 0.99, 200_000),
+    ])
+    .unwrap();
+    assert!(close(card.balanced(), 1_024_889.0 / 1_529_500.0), "{}", card.balanced());
+}

@@ -127,7 +127,9 @@ pub async fn get_scorecard(
     caller.principal.require_staff()?;
     let r = q.resolve(&state).await?;
     let defs = scorecard::pick(q.metrics.as_deref())?;
-    let card = scorecard::scorecard(&state.store, &caller.principal, r.scope, &r.key, r.period, &defs, r.today).await?;
+    let card =
+        scorecard::scorecard(&state.store, &caller.principal, r.scope, &r.key, r.period, &defs, r.today, state.now())
+            .await?;
     Ok(Json(serde_json::to_value(card).unwrap_or(Value::Null)))
 }
 
@@ -142,7 +144,9 @@ pub async fn scorecard_csv(
     caller.principal.require_staff()?;
     let r = q.resolve(&state).await?;
     let defs = scorecard::pick(q.metrics.as_deref())?;
-    let card = scorecard::scorecard(&state.store, &caller.principal, r.scope, &r.key, r.period, &defs, r.today).await?;
+    let card =
+        scorecard::scorecard(&state.store, &caller.principal, r.scope, &r.key, r.period, &defs, r.today, state.now())
+            .await?;
     Ok(scorecard_rows_csv(&card))
 }
 

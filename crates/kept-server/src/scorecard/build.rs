@@ -145,10 +145,14 @@ pub async fn scorecard(
     period: Period,
     defs: &[&'static MetricDef],
     today: i32,
+    at: jiff::Timestamp,
 ) -> kept_store::Result<Scorecard> {
     by.require_staff()?;
     let (previous, last_year) = (period.previous(), period.last_year());
-    let now = store.period(scope, key, period.from, period.to).await?;
+    let mut now = store.period(scope, key, period.from, period.to).await?;
+    if period.to >= today && defs.iter().any(|d| matches!(d.formula, kept_core::metrics::Formula::BacklogAge(_))) {
+        now.total.backlog_ages = Some(store.open_case_ages(scope, key, at).await?);
+    }
     let before = store.period(scope, key, previous.from, previous.to).await?;
     let year = store.period(scope, key, last_year.from, last_year.to).await?;
     let targets = store.list_targets(by).await?;

@@ -494,8 +494,69 @@ fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
             Some(json!({"language": "de"})),
             [401, 204, 204, 204, 204, 404, 404],
         ),
+        row("GET", "/api/v1/metrics", "/api/v1/metrics".into(), None, STAFF_READ),
+        row(
+            "GET",
+            "/api/v1/scorecards",
+            "/api/v1/scorecards?scope=team&scope_key=1&period=week".into(),
+            None,
+            STAFF_READ,
+        ),
+        row("GET", "/api/v1/scorecards.csv", "/api/v1/scorecards.csv".into(), None, STAFF_READ),
+        row("GET", "/api/v1/scorecards/chart", "/api/v1/scorecards/chart?metric=csat".into(), None, STAFF_READ),
+        row("GET", "/api/v1/scorecards/cases", "/api/v1/scorecards/cases?metric=attainment".into(), None, STAFF_READ),
+        row(
+            "GET",
+            "/api/v1/scorecards/cases.csv",
+            "/api/v1/scorecards/cases.csv?metric=frt_median".into(),
+            None,
+            STAFF_READ,
+        ),
+        // Staff see where any case's time went; contacts never do.
+        row(
+            "GET",
+            "/api/v1/cases/{id}/time",
+            format!("/api/v1/cases/{case}/time"),
+            None,
+            [401, 200, 200, 200, 404, 404, 404],
+        ),
+        row("GET", "/api/v1/targets", "/api/v1/targets".into(), None, STAFF_READ),
+        row(
+            "POST",
+            "/api/v1/targets",
+            "/api/v1/targets".into(),
+            Some(json!({"metric": "csat", "target": "85", "amber": "3", "effective_from": "2024-01-01"})),
+            PLANNERS,
+        ),
+        row("DELETE", "/api/v1/targets/{id}", String::new(), None, PLANNERS_DELETE),
+        row("GET", "/api/v1/objectives", "/api/v1/objectives".into(), None, STAFF_READ),
+        row(
+            "POST",
+            "/api/v1/objectives",
+            "/api/v1/objectives".into(),
+            Some(
+                json!({"level": "corporate", "title": "Keep customers", "period_start": "2024-01-01", "period_end": "2024-12-31",
+                "metrics": [{"metric": "account_retention"}]}),
+            ),
+            PLANNERS,
+        ),
+        row("DELETE", "/api/v1/objectives/{id}", String::new(), None, PLANNERS_DELETE),
+        row("GET", "/api/v1/costs", "/api/v1/costs".into(), None, STAFF_READ),
+        row(
+            "POST",
+            "/api/v1/costs",
+            "/api/v1/costs".into(),
+            Some(json!({"period_start": "2024-01-01", "period_end": "2024-01-31", "amount_cents": 5000000})),
+            PLANNERS,
+        ),
+        row("DELETE", "/api/v1/costs/{id}", String::new(), None, PLANNERS_DELETE),
+        row("GET", "/api/v1/strategy", "/api/v1/strategy".into(), None, STAFF_READ),
     ]
 }
+
+/// Admins and managers plan (targets, objectives, costs); agents may not.
+const PLANNERS: [u16; 7] = [401, 201, 201, 403, 403, 404, 404];
+const PLANNERS_DELETE: [u16; 7] = [401, 204, 204, 403, 403, 404, 404];
 
 /// Staff read it; contacts are told it does not exist.
 const STAFF_READ: [u16; 7] = [401, 200, 200, 200, 200, 404, 404];
@@ -541,6 +602,33 @@ async fn prepare(app: &TestApp, r: &Row, who: &str) -> String {
             let id = app.store().make_promise(&sys, case, new, super::app::start()).await.unwrap();
             let verb = if r.template.ends_with("fulfil") { "fulfil" } else { "cancel" };
             format!("{}/promises/{id}/{verb}", r.path)
+        }
+        ("DELETE", "/api/v1/targets/{id}" | "/api/v1/objectives/{id}" | "/api/v1/costs/{id}") => {
+            let now = super::app::start();
+            let id = match r.template {
+                "/api/v1/targets/{id}" => {
+                    let draft: kept_core::metrics::TargetDraft = serde_json::from_value(
+                        json!({"metric": "fcr", "target": "70", "effective_from": "2024-01-01"}),
+                    )
+                    .unwrap();
+                    app.store().create_target(&sys, draft.validate().unwrap(), now).await.unwrap().id
+                }
+                "/api/v1/objectives/{id}" => {
+                    let draft: kept_core::metrics::ObjectiveDraft = serde_json::from_value(
+                        json!({"level": "corporate", "title": "Grow", "period_start": "2024-01-01", "period_end": "2024-12-31"}),
+                    )
+                    .unwrap();
+                    app.store().create_objective(&sys, draft.validate().unwrap(), now).await.unwrap().id
+                }
+                _ => {
+                    let draft: kept_core::metrics::CostDraft = serde_json::from_value(
+                        json!({"period_start": "2024-02-01", "period_end": "2024-02-29", "amount_cents": 1}),
+                    )
+                    .unwrap();
+                    app.store().create_cost(&sys, draft.validate().unwrap(), now).await.unwrap().id
+                }
+            };
+            format!("{}/{id}", r.template.trim_end_matches("/{id}"))
         }
         ("DELETE", "/api/v1/tokens/{id}") => {
             let owner = match who {
@@ -619,6 +707,23 @@ fn the_matrix_lists_exactly_the_documented_routes() {
 /// The (method, template) pairs of `rows`, kept in sync by the test above and
 /// by `rows_match_matrix_routes`.
 const MATRIX_ROUTES: &[&str] = &[
+    "GET /api/v1/metrics",
+    "GET /api/v1/scorecards",
+    "GET /api/v1/scorecards.csv",
+    "GET /api/v1/scorecards/chart",
+    "GET /api/v1/scorecards/cases",
+    "GET /api/v1/scorecards/cases.csv",
+    "GET /api/v1/cases/{id}/time",
+    "GET /api/v1/targets",
+    "POST /api/v1/targets",
+    "DELETE /api/v1/targets/{id}",
+    "GET /api/v1/objectives",
+    "POST /api/v1/objectives",
+    "DELETE /api/v1/objectives/{id}",
+    "GET /api/v1/costs",
+    "POST /api/v1/costs",
+    "DELETE /api/v1/costs/{id}",
+    "GET /api/v1/strategy",
     "GET /api/v1/cases",
     "POST /api/v1/cases",
     "GET /api/v1/cases/{id}",

@@ -40,11 +40,11 @@ fn measures(def: &MetricDef) -> (Vec<Measure>, Option<i64>) {
         Formula::Nps => (vec![Measure::Nps], Some(9)),
         Formula::AllPromises => (Measure::ALL.iter().copied().filter(|m| m.clock().is_some()).collect(), None),
         Formula::CostPerCase => (vec![Measure::Resolved], None),
-        Formula::Backlog { .. } | Formula::Retention => (Vec::new(), None),
+        Formula::Backlog { .. } | Formula::BacklogAge(_) | Formula::Retention => (Vec::new(), None),
     }
 }
 
-fn scope_filter(q: &mut SqlBuilder, scope: Scope, key: &str) {
+pub(crate) fn scope_filter(q: &mut SqlBuilder, scope: Scope, key: &str) {
     let id = key.parse::<i64>().unwrap_or(-1);
     match scope {
         Scope::Org | Scope::Account => {}
@@ -88,7 +88,8 @@ impl Store {
              JOIN metric_sources s ON s.source_kind = 'case' AND s.source_id = c.id WHERE c.created_at < ",
         );
         q.bind(end);
-        if let Formula::Backlog { actionable } = def.formula {
+        if matches!(def.formula, Formula::Backlog { .. } | Formula::BacklogAge(_)) {
+            let actionable = matches!(def.formula, Formula::Backlog { actionable: true });
             // The backlog as it stands: open cases created before the period's end.
             q.push(if actionable {
                 " AND c.status IN ('new', 'open', 'on_hold')"
@@ -106,7 +107,7 @@ impl Store {
         let mut rows = Vec::new();
         for r in self.db.fetch_all(sql, a).await? {
             let case_id = r.int("id")?;
-            if matches!(def.formula, Formula::Backlog { .. }) {
+            if matches!(def.formula, Formula::Backlog { .. } | Formula::BacklogAge(_)) {
                 rows.push(DrillRow {
                     case_id,
                     subject: r.text("subject")?,

@@ -102,6 +102,26 @@ async fn retention(tx: &mut crate::db::Tx, scope: Scope, key: &str, from: i32, t
 }
 
 impl Store {
+    /// The ages, in seconds at `now`, of the cases of a scope open now.
+    pub async fn open_case_ages(
+        &self,
+        scope: Scope,
+        key: &str,
+        now: jiff::Timestamp,
+    ) -> Result<kept_core::metrics::Hist> {
+        let mut q = crate::db::SqlBuilder::new(
+            "SELECT c.created_at FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.status NOT IN ('solved', 'closed')",
+        );
+        super::drill::scope_filter(&mut q, scope, key);
+        let (sql, a) = q.finish();
+        let mut hist = kept_core::metrics::Hist::new();
+        for r in self.db.fetch_all(sql, a).await? {
+            let age = (now.as_millisecond() - r.int("created_at")?).max(0) / 1000;
+            hist.add(age, 1);
+        }
+        Ok(hist)
+    }
+
     /// Costs entered for periods overlapping `from..=to`, each counted for
     /// the share of its days inside (whole cents, rounded down per entry).
     async fn costs_between(&self, tx: &mut crate::db::Tx, from: i32, to: i32) -> Result<Option<i64>> {

@@ -275,14 +275,14 @@ impl Store {
 
     pub async fn create_cost(&self, by: &Principal, c: Cost, now: Timestamp) -> Result<CostView> {
         require_planner(by)?;
-        let id = self
-            .db
-            .fetch_one(
+        let mut tx = self.db.begin().await?;
+        let id = tx
+            .insert(
                 "INSERT INTO costs (period_start, period_end, amount_cents, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 args![c.period_start.to_string(), c.period_end.to_string(), c.amount_cents, c.note.as_str(), by.actor().map(|u| u.0), now],
             )
-            .await?
-            .int("id")?;
+            .await?;
+        tx.commit().await?;
         Ok(CostView {
             id,
             period_start: c.period_start.to_string(),
