@@ -151,14 +151,22 @@ fn micros(m: i64) -> f64 {
     m as f64 / 1_000_000.0
 }
 
+/// A target's figure: as `show`, but percentages as written ("85 %", not "85.0 %").
+fn show_target(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Percent => format!("{} %", format_value(v * 100.0, ChartUnit::Number)),
+        _ => show(unit, Some(v)),
+    }
+}
+
 /// The target as a sentence fragment: "≥ 85 % (amber from 82 %)".
 pub fn target_text(unit: Unit, t: &TargetView) -> String {
     let higher = t.direction != "lower_is_better";
     let goal = micros(t.target_micros);
-    let mut out = format!("{} {}", if higher { "≥" } else { "≤" }, show(unit, Some(goal)));
+    let mut out = format!("{} {}", if higher { "≥" } else { "≤" }, show_target(unit, goal));
     if t.amber_micros > 0 {
         let edge = if higher { goal - micros(t.amber_micros) } else { goal + micros(t.amber_micros) };
-        out.push_str(&format!(" (amber to {})", show(unit, Some(edge))));
+        out.push_str(&format!(" (amber to {})", show_target(unit, edge)));
     }
     out
 }

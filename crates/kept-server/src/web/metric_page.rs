@@ -149,7 +149,7 @@ async fn metric_view(
     let def = api.one_metric()?;
     let all_rules = q.all_rules()?;
     let data = scorecard::chart(&state.store, by, r.scope, &r.key, r.period, def, all_rules).await?;
-    let card = scorecard::scorecard(&state.store, by, r.scope, &r.key, r.period, &[def], r.today).await?;
+    let card = scorecard::scorecard(&state.store, by, r.scope, &r.key, r.period, &[def], r.today, state.now()).await?;
     let drill = state.store.drill(by, def, r.scope, &r.key, r.period.from, r.period.to).await?;
     let rules = if all_rules { "all" } else { "default" };
     let (chart, signals) = chart(q, &data, &r.period, rules);

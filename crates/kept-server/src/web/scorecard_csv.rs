@@ -17,7 +17,9 @@ pub async fn scorecard_csv(
     let q = PageQuery::parse(raw.as_deref())?;
     let r = q.api().resolve(&state).await?;
     let defs = scorecard::pick(q.metrics.as_deref())?;
-    let card = scorecard::scorecard(&state.store, &user.principal, r.scope, &r.key, r.period, &defs, r.today).await?;
+    let card =
+        scorecard::scorecard(&state.store, &user.principal, r.scope, &r.key, r.period, &defs, r.today, state.now())
+            .await?;
     Ok(scorecard_rows_csv(&card))
 }
 

@@ -67,6 +67,7 @@ app_test!(staff_read_every_scorecard_page_and_contacts_are_sent_to_their_portal,
     assert!(!plans.text.contains("id=\"target-form\""), "agents read plans but do not change them");
 
     let case = app.case_by("ana", "Where did the time go").await;
+    app.clock.advance(jiff::SignedDuration::from_hours(2));
     let page = agent.get(&format!("/cases/{case}")).await;
     assert!(page.text.contains("id=\"case-time\"") && page.text.contains("Waiting on us"), "{}", page.text);
 
