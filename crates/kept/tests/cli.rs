@@ -10,6 +10,7 @@ mod cli {
     mod commands;
     pub mod process;
     mod replicas;
+    mod scorecard_browser;
     mod shutdown;
     mod survey_browser;
     pub mod webdriver;

@@ -115,6 +115,18 @@ impl Browser {
         get(&self.url(&format!("/element/{id}/text")))["value"].as_str().unwrap_or("").to_owned()
     }
 
+    /// An attribute (or property) of the first element matching `css`.
+    pub fn attribute(&self, css: &str, name: &str) -> String {
+        let id = self.find(css);
+        get(&self.url(&format!("/element/{id}/attribute/{name}")))["value"].as_str().unwrap_or("").to_owned()
+    }
+
+    /// Runs `script` in the page as an async function: it gets `args` and,
+    /// last, the callback that returns its result.
+    pub fn execute_async(&self, script: &str, args: Value) -> Value {
+        post(&self.url("/execute/async"), &json!({"script": script, "args": args}))["value"].clone()
+    }
+
     /// Waits (up to 10 s) for `css` to contain `needle`: htmx swaps are asynchronous.
     pub fn wait_for_text(&self, css: &str, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
