@@ -35,7 +35,7 @@ pub struct Row {
     pub small_sample: bool,
     /// Promise metrics with a target: the burn rate of the error budget (§3.3).
     pub burn_rate: Option<f64>,
-    /// One value per day (per week for periods over 92 days).
+    /// One value per day (per month for periods over 92 days).
     pub trend: Vec<Option<f64>>,
 }
 
@@ -61,7 +61,7 @@ pub fn status_name(r: Rag) -> &'static str {
     }
 }
 
-/// Buckets of days: each day, or 7-day weeks from the period's start.
+/// Buckets of a daily reading: each day, or 7-day weeks from the period's start.
 pub fn buckets(reading: &PeriodReading) -> Vec<(i32, PeriodData)> {
     let step = if reading.to - reading.from + 1 > 92 { 7 } else { 1 };
     let mut out = Vec::new();
@@ -70,7 +70,7 @@ pub fn buckets(reading: &PeriodReading) -> Vec<(i32, PeriodData)> {
         let end = (start + step - 1).min(reading.to);
         let mut data = PeriodData::default();
         for d in start..=end {
-            if let Some(day) = reading.days.get(&d) {
+            if let Some(day) = reading.points.get(&d) {
                 for (m, agg) in &day.measures {
                     data.measures.entry(*m).or_default().add(agg.n, agg.total, Some(&agg.hist));
                 }
@@ -86,6 +86,7 @@ pub fn buckets(reading: &PeriodReading) -> Vec<(i32, PeriodData)> {
 fn row(
     def: &MetricDef,
     now: &PeriodReading,
+    points: &[(i32, PeriodData)],
     before: &PeriodReading,
     year: &PeriodReading,
     target: Option<TargetView>,
@@ -100,7 +101,7 @@ fn row(
         (true, Some(r)) => burn_rate(&current, r.target_micros),
         _ => None,
     };
-    let trend = buckets(now).iter().map(|(_, d)| evaluate(def, d).value).collect();
+    let trend = points.iter().map(|(_, d)| evaluate(def, d).value).collect();
     Row {
         metric: def.id.clone(),
         name: def.name.clone(),
@@ -149,18 +150,25 @@ pub async fn scorecard(
 ) -> kept_store::Result<Scorecard> {
     by.require_staff()?;
     let (previous, last_year) = (period.previous(), period.last_year());
-    let mut now = store.period(scope, key, period.from, period.to).await?;
+    // Short periods are read by day (the trend shows days); long ones, and
+    // the periods compared with, from whole months (the trend shows months).
+    let mut now = if period.days() <= 92 {
+        store.period(scope, key, period.from, period.to).await?
+    } else {
+        store.period_by_month(scope, key, period.from, period.to).await?
+    };
     if period.to >= today && defs.iter().any(|d| matches!(d.formula, kept_core::metrics::Formula::BacklogAge(_))) {
         now.total.backlog_ages = Some(store.open_case_ages(scope, key, at).await?);
     }
-    let before = store.period(scope, key, previous.from, previous.to).await?;
-    let year = store.period(scope, key, last_year.from, last_year.to).await?;
+    let before = store.period_by_month(scope, key, previous.from, previous.to).await?;
+    let year = store.period_by_month(scope, key, last_year.from, last_year.to).await?;
     let targets = store.list_targets(by).await?;
+    let points: Vec<(i32, PeriodData)> = now.points.iter().map(|(d, p)| (*d, p.clone())).collect();
     let rows = defs
         .iter()
         .map(|def| {
             let target = target_for(&targets, &def.id, scope, key, period.last_date()).cloned();
-            row(def, &now, &before, &year, target)
+            row(def, &now, &points, &before, &year, target)
         })
         .collect();
     Ok(Scorecard {

@@ -15,6 +15,19 @@ CREATE TABLE metric_rollups (
     hist       BYTEA,
     CONSTRAINT metric_rollups_pkey PRIMARY KEY (scope, scope_key, day, measure)
 );
+-- The same per calendar month (`day` = the month's first day): a scorecard
+-- over a long period reads whole months here and only the days at its edges
+-- from metric_rollups. Kept in the same transaction as the daily rows.
+CREATE TABLE metric_rollups_monthly (
+    scope      TEXT    NOT NULL,
+    scope_key  TEXT    NOT NULL,
+    day        BIGINT  NOT NULL,
+    measure    TEXT    NOT NULL,
+    n          BIGINT  NOT NULL,
+    total      BIGINT  NOT NULL,
+    hist       BYTEA,
+    CONSTRAINT metric_rollups_monthly_pkey PRIMARY KEY (scope, scope_key, day, measure)
+);
 -- Which accounts were active when (account retention).
 CREATE INDEX metric_rollups_account_idx ON metric_rollups (day, scope_key) WHERE scope = 'account';
 

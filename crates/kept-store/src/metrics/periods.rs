@@ -2,20 +2,40 @@
 //! evaluates, one entry per day for the charts, the backlog from the flows,
 //! costs pro rata and account retention.
 
-use super::rollups::{RowValues, read_days};
+use super::rollups::{Grain, RowValues, month_of, read_days};
 use crate::Store;
 use crate::db::args;
 use crate::error::Result;
 use kept_core::metrics::{Measure, PeriodData, Scope, day};
 use std::collections::BTreeMap;
 
-/// A scope's period: the sums, and each day's own data (for charts).
+/// A scope's period: the sums, and each point's own data (a day, or a
+/// month keyed by its first day; the first and last may be partial).
 #[derive(Debug, Clone, Default)]
 pub struct PeriodReading {
     pub from: i32,
     pub to: i32,
     pub total: PeriodData,
-    pub days: BTreeMap<i32, PeriodData>,
+    pub points: BTreeMap<i32, PeriodData>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Days,
+    Months,
+}
+
+/// The first day of the month after the one starting on `month`.
+fn day_after_month(month: i32) -> i32 {
+    day::day_number(day::date_of(month).last_of_month()) + 1
+}
+
+/// The first days of the first and last whole months inside `from..=to`.
+fn full_months(from: i32, to: i32) -> Option<(i32, i32)> {
+    let first = if month_of(from) == from { from } else { day_after_month(month_of(from)) };
+    let last_month = month_of(to);
+    let last = if day_after_month(last_month) == to + 1 { last_month } else { month_of(last_month - 1) };
+    (first <= last).then_some((first, last))
 }
 
 fn add_rows(data: &mut PeriodData, rows: &BTreeMap<Measure, RowValues>) {
@@ -39,32 +59,96 @@ impl Store {
         Ok(zone)
     }
 
-    /// The numbers of `scope`/`key` for the local days `from..=to`.
+    /// The numbers of `scope`/`key` for the local days `from..=to`, with
+    /// one entry per day in `points` (for charts and short trends).
     pub async fn period(&self, scope: Scope, key: &str, from: i32, to: i32) -> Result<PeriodReading> {
+        self.read_period(scope, key, from, to, Detail::Days).await
+    }
+
+    /// The same sums read from whole months where it can (and days only at
+    /// the edges), with one entry per month in `points`: for long periods
+    /// and for the periods a scorecard compares with.
+    pub async fn period_by_month(&self, scope: Scope, key: &str, from: i32, to: i32) -> Result<PeriodReading> {
+        self.read_period(scope, key, from, to, Detail::Months).await
+    }
+
+    async fn read_period(&self, scope: Scope, key: &str, from: i32, to: i32, detail: Detail) -> Result<PeriodReading> {
         let mut tx = self.db.begin_read().await?;
-        let rows = read_days(&mut tx, scope, key, from, to).await?;
         let mut reading = PeriodReading { from, to, ..PeriodReading::default() };
-        for (d, measures) in &rows {
+        let mut add = |point: i32, measures: &BTreeMap<Measure, RowValues>| {
             add_rows(&mut reading.total, measures);
-            let mut one = PeriodData::default();
-            add_rows(&mut one, measures);
-            reading.days.insert(*d, one);
-        }
-        // The backlog: every flow before the period, then day by day.
-        let sql = "SELECT measure, SUM(n) AS n FROM metric_rollups WHERE scope = $1 AND scope_key = $2 AND day < $3 \
-                   AND measure IN ('backlog_in', 'backlog_out', 'actionable_in', 'actionable_out') GROUP BY measure";
-        let mut open = (0i64, 0i64);
-        for r in tx.fetch_all(sql, args![scope.as_str(), key, i64::from(from)]).await? {
-            let n = r.int("n")?;
-            match r.text("measure")?.as_str() {
-                "backlog_in" => open.0 += n,
-                "backlog_out" => open.0 -= n,
-                "actionable_in" => open.1 += n,
-                _ => open.1 -= n,
+            add_rows(reading.points.entry(point).or_default(), measures);
+        };
+        match (detail, full_months(from, to)) {
+            (Detail::Months, Some((first, last))) => {
+                let next = month_of(day_after_month(last));
+                for (d, m) in &read_days(&mut tx, Grain::Day, scope, key, from, first - 1).await? {
+                    add(month_of(*d), m);
+                }
+                for (d, m) in &read_days(&mut tx, Grain::Month, scope, key, first, last).await? {
+                    add(*d, m);
+                }
+                for (d, m) in &read_days(&mut tx, Grain::Day, scope, key, next, to).await? {
+                    add(month_of(*d), m);
+                }
+            }
+            (Detail::Months, None) => {
+                for (d, m) in &read_days(&mut tx, Grain::Day, scope, key, from, to).await? {
+                    add(month_of(*d), m);
+                }
+            }
+            (Detail::Days, _) => {
+                for (d, m) in &read_days(&mut tx, Grain::Day, scope, key, from, to).await? {
+                    add(*d, m);
+                }
             }
         }
-        for d in from..=to {
-            let entry = reading.days.entry(d).or_default();
+        // The backlog: every flow before the period (whole months, then the
+        // days of the period's first month), then point by point.
+        let flows = "AND measure IN ('backlog_in', 'backlog_out', 'actionable_in', 'actionable_out') GROUP BY measure";
+        let mut open = (0i64, 0i64);
+        let month = month_of(from);
+        let before = [
+            (
+                format!(
+                    "SELECT measure, SUM(n) AS n FROM metric_rollups_monthly WHERE scope = $1 AND scope_key = $2 AND day < $3 AND $4 = $4 {flows}"
+                ),
+                month,
+                0,
+            ),
+            (
+                format!(
+                    "SELECT measure, SUM(n) AS n FROM metric_rollups WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day < $4 {flows}"
+                ),
+                month,
+                from,
+            ),
+        ];
+        for (sql, a, b) in before {
+            for r in
+                tx.fetch_all(crate::db::Sql::built(sql), args![scope.as_str(), key, i64::from(a), i64::from(b)]).await?
+            {
+                let n = r.int("n")?;
+                match r.text("measure")?.as_str() {
+                    "backlog_in" => open.0 += n,
+                    "backlog_out" => open.0 -= n,
+                    "actionable_in" => open.1 += n,
+                    _ => open.1 -= n,
+                }
+            }
+        }
+        let points: Vec<i32> = match detail {
+            Detail::Days => (from..=to).collect(),
+            Detail::Months => {
+                let mut v = vec![month_of(from)];
+                while let Some(last) = v.last().copied().filter(|m| day_after_month(*m) <= to) {
+                    v.push(day_after_month(last));
+                }
+                v
+            }
+        };
+        for p in points {
+            let entry = reading.points.entry(p).or_default();
             let flow = |m: Measure| entry.measures.get(&m).map_or(0, |a| a.n);
             open.0 += flow(Measure::BacklogIn) - flow(Measure::BacklogOut);
             open.1 += flow(Measure::ActionableIn) - flow(Measure::ActionableOut);

@@ -28,6 +28,7 @@ impl Store {
     pub async fn rebuild_metrics(&self, mut progress: impl FnMut(u64, u64)) -> Result<Rebuilt> {
         let mut tx = self.db.begin().await?;
         tx.execute("DELETE FROM metric_rollups", args![]).await?;
+        tx.execute("DELETE FROM metric_rollups_monthly", args![]).await?;
         tx.execute("DELETE FROM metric_sources", args![]).await?;
         super::rollups::set_zone(&mut tx, &self.mail.time_zone).await?;
         tx.commit().await?;
@@ -76,8 +77,9 @@ impl Store {
         let rows = self
             .db
             .fetch_all(
-                "SELECT scope, scope_key, day, measure, n, total, hist FROM metric_rollups \
-                 WHERE n <> 0 OR total <> 0 ORDER BY scope, scope_key, day, measure",
+                "SELECT 'd' AS grain, scope, scope_key, day, measure, n, total, hist FROM metric_rollups WHERE n <> 0 OR total <> 0 \
+                 UNION ALL SELECT 'm' AS grain, scope, scope_key, day, measure, n, total, hist FROM metric_rollups_monthly \
+                 WHERE n <> 0 OR total <> 0 ORDER BY grain, scope, scope_key, day, measure",
                 args![],
             )
             .await?;
@@ -87,7 +89,8 @@ impl Store {
                 let hist =
                     kept_core::metrics::Hist::decode(&hist).map(|h| format!("{:?}", h.buckets())).unwrap_or_default();
                 Ok(format!(
-                    "{} {} {} {} n={} total={} {}",
+                    "{} {} {} {} {} n={} total={} {}",
+                    r.text("grain")?,
                     r.text("scope")?,
                     r.text("scope_key")?,
                     r.int("day")?,

@@ -24,10 +24,49 @@ pub(crate) struct RowValues {
     pub hist: Hist,
 }
 
-/// Adds `deltas` to the rollups. Counts and totals are added by the
+/// The two grains: daily rows, and monthly rows keyed by the month's first day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grain {
+    Day,
+    Month,
+}
+
+impl Grain {
+    fn table(self) -> &'static str {
+        match self {
+            Grain::Day => "metric_rollups",
+            Grain::Month => "metric_rollups_monthly",
+        }
+    }
+}
+
+/// The first day of the month `day` falls in.
+pub(crate) fn month_of(day: i32) -> i32 {
+    kept_core::metrics::day::day_number(kept_core::metrics::day::date_of(day).first_of_month())
+}
+
+/// Adds `deltas` (by day) to the daily and the monthly rollups.
+pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
+    let mut months: BTreeMap<RollupKey, Delta> = BTreeMap::new();
+    for (k, d) in &deltas {
+        // Account activity is read by day only.
+        if k.scope == Scope::Account {
+            continue;
+        }
+        let m = months.entry(RollupKey { day: month_of(k.day), ..k.clone() }).or_default();
+        m.n += d.n;
+        m.total += d.total;
+        m.hist.merge(&d.hist, 1);
+    }
+    apply_grain(tx, Grain::Day, deltas).await?;
+    apply_grain(tx, Grain::Month, months).await
+}
+
+/// Adds `deltas` to one grain's rows. Counts and totals are added by the
 /// database; histograms are read, merged and written back under the rows'
 /// locks (PostgreSQL; SQLite has one writer at a time), taken in key order.
-pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
+async fn apply_grain(tx: &mut Tx, grain: Grain, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
+    let table = grain.table();
     let deltas: Vec<(RollupKey, Delta)> = deltas.into_iter().filter(|(_, d)| !d.is_zero()).collect();
     if deltas.is_empty() {
         return Ok(());
@@ -39,9 +78,9 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Re
         if !with_hist.is_empty() {
             if postgres {
                 // Rows must exist to be locked.
-                let mut q = SqlBuilder::new(
-                    "INSERT INTO metric_rollups (scope, scope_key, day, measure, n, total, hist) VALUES ",
-                );
+                let mut q = SqlBuilder::new(&format!(
+                    "INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "
+                ));
                 for (i, (k, _)) in with_hist.iter().enumerate() {
                     let mut values = key_args(k);
                     values.extend([Arg::from(0i64), Arg::from(0i64), Arg::from(Vec::<u8>::new())]);
@@ -51,9 +90,9 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Re
                 let (sql, args) = q.finish();
                 tx.execute(sql, args).await?;
             }
-            let mut q = SqlBuilder::new(
-                "SELECT scope, scope_key, day, measure, hist FROM metric_rollups WHERE (scope, scope_key, day, measure) IN (",
-            );
+            let mut q = SqlBuilder::new(&format!(
+                "SELECT scope, scope_key, day, measure, hist FROM {table} WHERE (scope, scope_key, day, measure) IN ("
+            ));
             for (i, (k, _)) in with_hist.iter().enumerate() {
                 q.push(if i == 0 { "" } else { ", " }).bind_list(key_args(k));
             }
@@ -74,7 +113,7 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Re
             }
         }
         let mut q =
-            SqlBuilder::new("INSERT INTO metric_rollups (scope, scope_key, day, measure, n, total, hist) VALUES ");
+            SqlBuilder::new(&format!("INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "));
         for (i, (k, d)) in chunk.iter().enumerate() {
             let hist: Option<Vec<u8>> = k.measure.has_hist().then(|| {
                 let mut h = current.remove(k).unwrap_or_default();
@@ -85,10 +124,10 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Re
             values.extend([Arg::from(d.n), Arg::from(d.total), Arg::from(hist)]);
             q.push(if i == 0 { "" } else { ", " }).bind_list(values);
         }
-        q.push(
-            " ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = metric_rollups.n + excluded.n, \
-             total = metric_rollups.total + excluded.total, hist = excluded.hist",
-        );
+        q.push(&format!(
+            " ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = {table}.n + excluded.n, \
+             total = {table}.total + excluded.total, hist = excluded.hist"
+        ));
         let (sql, args) = q.finish();
         tx.execute(sql, args).await?;
     }
@@ -111,17 +150,27 @@ fn row_key(r: &crate::db::DbRow) -> Result<RollupKey> {
     Ok(RollupKey { scope, key: r.text("scope_key")?, day, measure })
 }
 
-/// Every row of one scope for days `from..=to`, by day.
+/// Every row of one scope for days `from..=to` (month rows: months whose
+/// first day is in `from..=to`), by day.
 pub(crate) async fn read_days(
     tx: &mut Tx,
+    grain: Grain,
     scope: Scope,
     key: &str,
     from: i32,
     to: i32,
 ) -> Result<BTreeMap<i32, BTreeMap<Measure, RowValues>>> {
-    let sql = "SELECT scope, scope_key, day, measure, n, total, hist FROM metric_rollups \
-               WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day <= $4";
-    let rows = tx.fetch_all(sql, crate::db::args![scope.as_str(), key, i64::from(from), i64::from(to)]).await?;
+    if from > to {
+        return Ok(BTreeMap::new());
+    }
+    let sql = format!(
+        "SELECT scope, scope_key, day, measure, n, total, hist FROM {} \
+         WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day <= $4",
+        grain.table()
+    );
+    let rows = tx
+        .fetch_all(crate::db::Sql::built(sql), crate::db::args![scope.as_str(), key, i64::from(from), i64::from(to)])
+        .await?;
     let mut out: BTreeMap<i32, BTreeMap<Measure, RowValues>> = BTreeMap::new();
     for r in rows {
         let k = row_key(&r)?;

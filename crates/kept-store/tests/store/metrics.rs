@@ -160,5 +160,12 @@ store_test!(incremental_rollups_equal_a_rebuild_on_random_histories, async |db: 
         let diff: Vec<_> = live.iter().zip(&rebuilt).filter(|(a, b)| a != b).take(3).collect();
         assert_eq!(live.len(), rebuilt.len(), "seed {seed}: {diff:?}");
         assert!(diff.is_empty(), "seed {seed}: {diff:?}");
+        // Whole months and edge days add up to the same as every day.
+        let (from, to) = (today() - 14, today() + 37);
+        let days = env.store.period(Scope::Org, "", from, to).await.unwrap();
+        let months = env.store.period_by_month(Scope::Org, "", from, to).await.unwrap();
+        assert_eq!(days.total.measures, months.total.measures, "seed {seed}");
+        assert_eq!(days.total.backlog, months.total.backlog, "seed {seed}");
+        assert_eq!(months.points.len(), 3, "May, June, July");
     }
 });
