@@ -27,6 +27,7 @@ fn api(desk: &Served, token: &str, path: &str, body: Option<Value>) -> Value {
     response.body_mut().read_json().unwrap()
 }
 
+#[expect(clippy::disallowed_methods, reason = "the kept under test reads the real clock, so its periods do too")]
 fn day(offset_days: i64) -> String {
     let at = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24 * offset_days)).unwrap();
     jiff::tz::TimeZone::UTC.to_datetime(at).date().to_string()
