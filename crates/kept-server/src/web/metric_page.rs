@@ -60,6 +60,12 @@ struct MetricPage {
     view: Option<MetricView>,
 }
 
+/// A definition as a sentence: capitalised (catalogue entries start lower case).
+fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 fn kind_label(kind: &str) -> &'static str {
     match kind {
         "p" => "p-chart (limits vary with each point's sample)",
@@ -157,7 +163,7 @@ async fn metric_view(
     Ok(MetricView {
         id: def.id.clone(),
         name: def.name.clone(),
-        definition: def.definition.clone(),
+        definition: sentence(&def.definition),
         unit: unit_name(def.unit),
         direction: direction_label(kept_core::metrics::direction_name(def.direction)),
         scope_label: dir.scope_label(card.scope, &card.scope_key),

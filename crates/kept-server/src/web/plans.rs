@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use kept_core::FieldError;
 use kept_core::metrics::{CostDraft, ObjectiveDraft, ObjectiveMetricDraft, TargetDraft, Unit, catalogue, day, metric};
 use kept_core::people::Role;
+use kept_store::{CostView, ObjectiveView, TargetView};
 use serde::Deserialize;
 
 /// A form the store or a draft refused: which form, the field at fault
@@ -146,60 +147,70 @@ impl PlansPage {
     }
 }
 
-async fn plans_page(state: &AppState, user: &WebUser, refused: Option<Refused>) -> PageResult {
-    let by = &user.principal;
-    let dir = Directory::load(state, by).await?;
-    let targets = state.store.list_targets(by).await?;
-    let objectives = state.store.list_objectives(by).await?;
-    let costs = state.store.list_costs(by).await?;
-    let zone = state.store.metrics_zone().await?;
+fn target_lines(targets: &[TargetView], dir: &Directory) -> Vec<TargetLine> {
+    targets
+        .iter()
+        .map(|t| {
+            let def = metric(&t.metric);
+            TargetLine {
+                id: t.id,
+                metric: t.metric.clone(),
+                name: def.map_or_else(|| t.metric.clone(), |d| d.name.clone()),
+                scope: dir.scope_label(&t.scope, &t.scope_key),
+                target: target_text(def.map_or(Unit::Count, |d| d.unit), t),
+                min_sample: t.min_sample,
+                from: t.effective_from.clone(),
+                to: t.effective_to.clone().unwrap_or_else(|| "—".to_owned()),
+            }
+        })
+        .collect()
+}
+
+fn objective_lines(objectives: &[ObjectiveView]) -> Vec<ObjectiveLine> {
     let title = |id: Option<i64>| {
         id.and_then(|id| objectives.iter().find(|o| o.id == id)).map_or_else(String::new, |o| o.title.clone())
     };
+    objectives
+        .iter()
+        .map(|o| ObjectiveLine {
+            id: o.id,
+            title: o.title.clone(),
+            level: o.level.clone(),
+            parent: title(o.parent_id),
+            owner: o.owner_name.clone().unwrap_or_default(),
+            period: format!("{} – {}", o.period_start, o.period_end),
+            metrics: o.metrics.iter().map(|m| m.metric.as_str()).collect::<Vec<_>>().join(", "),
+        })
+        .collect()
+}
+
+fn cost_lines(costs: &[CostView]) -> Vec<CostLine> {
+    costs
+        .iter()
+        .map(|c| CostLine {
+            id: c.id,
+            period: format!("{} – {}", c.period_start, c.period_end),
+            amount: show(Unit::Cents, Some(c.amount_cents as f64)),
+            note: c.note.clone(),
+        })
+        .collect()
+}
+
+async fn plans_page(state: &AppState, user: &WebUser, refused: Option<Refused>) -> PageResult {
+    let by = &user.principal;
+    let dir = Directory::load(state, by).await?;
+    let objectives = state.store.list_objectives(by).await?;
+    let zone = state.store.metrics_zone().await?;
     let page = PlansPage {
         layout: user.layout("Plans"),
         can_edit: matches!(by.role, Role::Admin | Role::Manager),
         metrics: catalogue().iter().map(|m| (m.id.clone(), format!("{} ({})", m.name, unit_name(m.unit)))).collect(),
         scopes: SCOPES,
-        targets: targets
-            .iter()
-            .map(|t| {
-                let def = metric(&t.metric);
-                TargetLine {
-                    id: t.id,
-                    metric: t.metric.clone(),
-                    name: def.map_or_else(|| t.metric.clone(), |d| d.name.clone()),
-                    scope: dir.scope_label(&t.scope, &t.scope_key),
-                    target: target_text(def.map_or(Unit::Count, |d| d.unit), t),
-                    min_sample: t.min_sample,
-                    from: t.effective_from.clone(),
-                    to: t.effective_to.clone().unwrap_or_else(|| "—".to_owned()),
-                }
-            })
-            .collect(),
-        objectives: objectives
-            .iter()
-            .map(|o| ObjectiveLine {
-                id: o.id,
-                title: o.title.clone(),
-                level: o.level.clone(),
-                parent: title(o.parent_id),
-                owner: o.owner_name.clone().unwrap_or_default(),
-                period: format!("{} – {}", o.period_start, o.period_end),
-                metrics: o.metrics.iter().map(|m| m.metric.as_str()).collect::<Vec<_>>().join(", "),
-            })
-            .collect(),
+        targets: target_lines(&state.store.list_targets(by).await?, &dir),
+        objectives: objective_lines(&objectives),
         corporate: objectives.iter().filter(|o| o.parent_id.is_none()).map(|o| (o.id, o.title.clone())).collect(),
         staff: dir.agents,
-        costs: costs
-            .iter()
-            .map(|c| CostLine {
-                id: c.id,
-                period: format!("{} – {}", c.period_start, c.period_end),
-                amount: show(Unit::Cents, Some(c.amount_cents as f64)),
-                note: c.note.clone(),
-            })
-            .collect(),
+        costs: cost_lines(&state.store.list_costs(by).await?),
         today: day::date_of(day::day_of(state.now(), &zone)).to_string(),
         refused,
     };

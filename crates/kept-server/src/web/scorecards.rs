@@ -113,7 +113,8 @@ async fn card_view(state: &AppState, user: &WebUser, q: &PageQuery, dir: &Direct
     let r = q.api().resolve(state).await?;
     let defs = scorecard::pick(q.metrics.as_deref())?;
     let card = scorecard::scorecard(&state.store, by, r.scope, &r.key, r.period, &defs, r.today, state.now()).await?;
-    let reading = state.store.period(r.scope, &r.key, r.period.from, r.period.to).await?;
+    // Only the period's sums are needed: whole months where it can.
+    let reading = state.store.period_by_month(r.scope, &r.key, r.period.from, r.period.to).await?;
     let metrics = q.metrics.as_deref().map(str::trim).unwrap_or("");
     let csv_extra: Vec<(&str, &str)> = if metrics.is_empty() { Vec::new() } else { vec![("metrics", metrics)] };
     let other_set = if metrics == "all" {
