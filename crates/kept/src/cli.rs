@@ -206,7 +206,7 @@ enum ConfigCommand {
     Default,
 }
 
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
 }

@@ -1,6 +1,6 @@
 //! `kept rebuild-metrics` and `kept bench-scorecards`.
 
-use crate::cli::{DbArgs, Failure, parse_zone};
+use crate::cli::{DbArgs, Failure, out, parse_zone};
 use clap::Args;
 use kept_core::metrics::{Scope, day};
 use kept_core::permissions::Principal;
@@ -51,14 +51,14 @@ pub async fn rebuild(store: Store, args: &RebuildArgs, configured: Option<&str>)
             }
         })
         .await?;
-    println!(
+    out(&format!(
         "rebuilt the rollups of {} cases and {} survey invitations: {} rows, days in {}, {:.1} s",
         rebuilt.cases,
         rebuilt.invitations,
         rebuilt.rollup_rows,
         zone.iana_name().unwrap_or("UTC"),
         started.elapsed().as_secs_f64()
-    );
+    ));
     store.close().await;
     Ok(())
 }
@@ -74,7 +74,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub async fn bench(store: Store, args: &BenchArgs) -> Result<(), Failure> {
     let sys = Principal::system();
     let zone = store.metrics_zone().await?;
-    let now = jiff::Timestamp::now();
+    let now = kept_server::clock::Clock::now(&kept_server::clock::SystemClock);
     let today = day::day_of(now, &zone);
     let team = store.list_teams(&sys).await?.into_iter().find(|t| !t.internal);
     let mut scopes = vec![(Scope::Org, String::new(), "organisation".to_owned())];
@@ -82,11 +82,11 @@ pub async fn bench(store: Store, args: &BenchArgs) -> Result<(), Failure> {
         scopes.push((Scope::Team, t.id.0.to_string(), format!("team {}", t.name)));
     }
     let defs = pick(None).map_err(|e| err(e.message))?;
-    println!(
+    out(&format!(
         "scorecard answer times ({} headline metrics; period, previous period and last year), {} runs warm:",
         defs.len(),
         args.runs
-    );
+    ));
     for (scope, key, label) in &scopes {
         for days in &args.days {
             let period = Period { kind: Kind::Custom, from: today - days + 1, to: today };
@@ -99,12 +99,12 @@ pub async fn bench(store: Store, args: &BenchArgs) -> Result<(), Failure> {
                 std::hint::black_box(card);
             }
             times.sort_by(f64::total_cmp);
-            println!(
+            out(&format!(
                 "  {label:<28} {days:>4} days: p50 {:>7.1} ms  p95 {:>7.1} ms  max {:>7.1} ms",
                 percentile(&times, 0.5),
                 percentile(&times, 0.95),
                 times.last().copied().unwrap_or(0.0)
-            );
+            ));
         }
     }
     store.close().await;

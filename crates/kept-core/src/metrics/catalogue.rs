@@ -401,6 +401,7 @@ mod docs {
     /// Prints the table for docs/METRICS.md (`cargo test -p kept-core catalogue_table -- --ignored --nocapture`).
     #[test]
     #[ignore]
+    #[allow(clippy::print_stdout, reason = "prints the table for the documentation")]
     fn catalogue_table() {
         println!("| id | name | unit | direction | definition |\n|---|---|---|---|---|");
         for m in catalogue() {

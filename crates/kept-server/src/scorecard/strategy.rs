@@ -51,7 +51,11 @@ async fn node(
             Value::default()
         };
         let target = target_for(targets, &def.id, scope, &link.scope_key, day::date_of(to.max(from))).cloned();
-        let status = target.as_ref().and_then(TargetView::rule).map(|r| status_name(rag(&r, &value)));
+        let small_sample = sampled(def) && value.value.is_some() && value.n < SMALL_SAMPLE;
+        let status = target
+            .as_ref()
+            .and_then(TargetView::rule)
+            .map(|r| if small_sample { "grey" } else { status_name(rag(&r, &value)) });
         metrics.push(StrategyMetric {
             metric: def.id.clone(),
             name: def.name.clone(),
@@ -61,7 +65,7 @@ async fn node(
             scope_key: link.scope_key.clone(),
             from: day::date_of(from).to_string(),
             to: day::date_of(to.max(from)).to_string(),
-            small_sample: sampled(def) && value.value.is_some() && value.n < SMALL_SAMPLE,
+            small_sample,
             value,
             target,
             status,

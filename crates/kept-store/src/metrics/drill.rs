@@ -4,8 +4,9 @@
 use crate::Store;
 use crate::db::SqlBuilder;
 use crate::error::{Result, StoreError};
+use kept_core::ids::{AccountId, TeamId};
 use kept_core::metrics::{Formula, Items, Measure, MetricDef, Scope, day};
-use kept_core::permissions::Principal;
+use kept_core::permissions::{CaseScope, Principal};
 use serde::Serialize;
 
 /// At most this many cases are listed (the count says how many there were).
@@ -28,7 +29,11 @@ pub struct DrillRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Drill {
     pub metric: String,
+    /// Observations listed (at most DRILL_LIMIT of them are in `rows`).
     pub total: usize,
+    /// Observations on cases the caller may not see (other teams' cases):
+    /// counted in the number, not listed.
+    pub hidden: usize,
     pub rows: Vec<DrillRow>,
 }
 
@@ -84,7 +89,7 @@ impl Store {
         let (wanted, good_from) = measures(def);
         let proportion = def.proportion;
         let mut q = SqlBuilder::new(
-            "SELECT c.id, c.subject, c.status, s.items FROM cases c JOIN accounts a ON a.id = c.account_id \
+            "SELECT c.id, c.subject, c.status, c.team_id, c.requesting_team_id, c.account_id, s.items FROM cases c JOIN accounts a ON a.id = c.account_id \
              JOIN metric_sources s ON s.source_kind = 'case' AND s.source_id = c.id WHERE c.created_at < ",
         );
         q.bind(end);
@@ -105,9 +110,19 @@ impl Store {
         q.push(" ORDER BY c.id");
         let (sql, a) = q.finish();
         let mut rows = Vec::new();
+        let mut hidden = 0;
         for r in self.db.fetch_all(sql, a).await? {
             let case_id = r.int("id")?;
+            let visible = by.can_see_case(CaseScope {
+                team_id: TeamId(r.int("team_id")?),
+                requesting_team_id: r.opt_int("requesting_team_id")?.map(TeamId),
+                account_id: AccountId(r.int("account_id")?),
+            });
             if matches!(def.formula, Formula::Backlog { .. } | Formula::BacklogAge(_)) {
+                if !visible {
+                    hidden += 1;
+                    continue;
+                }
                 rows.push(DrillRow {
                     case_id,
                     subject: r.text("subject")?,
@@ -128,6 +143,10 @@ impl Store {
                     .get(item.attribution)
                     .is_some_and(|a| a.scopes().iter().any(|(s, k)| *s == scope && (scope == Scope::Org || k == key)));
                 if !in_scope {
+                    continue;
+                }
+                if !visible {
+                    hidden += 1;
                     continue;
                 }
                 let value = item.value.unwrap_or(item.total);
@@ -155,6 +174,6 @@ impl Store {
         });
         let total = rows.len();
         rows.truncate(DRILL_LIMIT);
-        Ok(Drill { metric: def.id.clone(), total, rows })
+        Ok(Drill { metric: def.id.clone(), total, hidden, rows })
     }
 }
