@@ -47,6 +47,8 @@ pub struct MetricView {
     pub rules_link: String,
     pub cases: Vec<CaseLine>,
     pub total: usize,
+    /// Observations on other teams' cases: in the number, not listed.
+    pub hidden: usize,
     pub csv_link: String,
     pub scorecard_link: String,
 }
@@ -177,6 +179,7 @@ async fn metric_view(
             .link("/scorecards/metric", &[("metric", id), ("rules", if all_rules { "default" } else { "all" })]),
         cases: case_lines(def, &drill),
         total: drill.total,
+        hidden: drill.hidden,
         csv_link: q.link("/scorecards/cases.csv", &[("metric", id)]),
         scorecard_link: q.link("/scorecards", &[]),
     })
