@@ -235,9 +235,11 @@ fn history(plan: &CasePlan, ids: &Ids) -> Result<CaseHistory, Failure> {
         account_id: ids.accounts[plan.account],
         requester_id: ids.contacts[plan.account][plan.contact],
         team_id: ids.teams[plan.team],
+        assignee_id: None,
         created_at: plan.created_at,
         created_by: plan.entered_by.map(|i| ids.staff[i]),
         steps: steps(&plan.steps, ids)?,
+        surveys: plan.surveys.clone(),
     })
 }
 

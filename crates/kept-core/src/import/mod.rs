@@ -14,7 +14,7 @@ mod tests;
 pub use parse::parse_line;
 
 use crate::cases::{Channel, Priority, Status};
-use crate::surveys::SurveyKind;
+pub use crate::surveys::PastAnswer;
 use crate::values::{Email, MessageBody, Name, Slug, Subject};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -104,16 +104,6 @@ pub struct ImportedEvent {
     pub action: ImportedAction,
 }
 
-/// A survey the customer answered about this case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedSurvey {
-    pub kind: SurveyKind,
-    /// On the kind's scale (checked).
-    pub score: i64,
-    pub answered_at: Timestamp,
-    pub comment: Option<String>,
-}
-
 /// One valid line: a case as it was opened, what happened to it, and what
 /// the customer said about it afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +128,7 @@ pub struct ImportedCase {
     /// 1 when the first event became the opening message, else 0.
     pub first_step: usize,
     /// Distinct by (kind, answered_at).
-    pub surveys: Vec<ImportedSurvey>,
+    pub surveys: Vec<PastAnswer>,
 }
 
 /// The fields a re-import may change, as the file last said them. The store

@@ -3,8 +3,8 @@
 //! the exact path (`events[3].to`) and says what was expected.
 
 use super::{
-    AccountRef, Author, ExternalId, ImportedAction, ImportedCase, ImportedEvent, ImportedSurvey, MAX_EVENTS,
-    MAX_EXTERNAL_ID, MAX_LINE_BYTES, MAX_SURVEYS, PersonRef,
+    AccountRef, Author, ExternalId, ImportedAction, ImportedCase, ImportedEvent, MAX_EVENTS, MAX_EXTERNAL_ID,
+    MAX_LINE_BYTES, MAX_SURVEYS, PastAnswer, PersonRef,
 };
 use crate::cases::{Channel, DEFAULT_CASE_TYPE, Priority, Status};
 use crate::error::FieldError;
@@ -225,12 +225,12 @@ fn message(e: &Obj<'_>) -> Result<ImportedAction, FieldError> {
     Ok(ImportedAction::Message { author, public, body: MessageBody::parse(&e.path("body"), e.str("body")?)? })
 }
 
-fn surveys(o: &Obj<'_>, created_at: Timestamp, now: Timestamp) -> Result<Vec<ImportedSurvey>, FieldError> {
+fn surveys(o: &Obj<'_>, created_at: Timestamp, now: Timestamp) -> Result<Vec<PastAnswer>, FieldError> {
     let list = o.opt_array("surveys")?;
     if list.len() > MAX_SURVEYS {
         return Err(FieldError::new("too_many", "surveys", format!("at most {MAX_SURVEYS} surveys per case")));
     }
-    let mut out: Vec<ImportedSurvey> = Vec::with_capacity(list.len());
+    let mut out: Vec<PastAnswer> = Vec::with_capacity(list.len());
     for (i, v) in list.iter().enumerate() {
         let s = Obj::new(v, &format!("surveys[{i}]"))?;
         s.only(&["kind", "score", "answered_at", "comment"])?;
@@ -262,7 +262,7 @@ fn surveys(o: &Obj<'_>, created_at: Timestamp, now: Timestamp) -> Result<Vec<Imp
                 format!("another {} answer has the same answered_at", kind.label()),
             ));
         }
-        out.push(ImportedSurvey { kind, score, answered_at, comment });
+        out.push(PastAnswer { kind, score, answered_at, comment });
     }
     Ok(out)
 }

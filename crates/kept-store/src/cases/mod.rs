@@ -4,7 +4,7 @@
 
 mod create;
 pub(crate) mod events;
-mod history;
+pub(crate) mod history;
 mod list;
 mod messages;
 mod update;
