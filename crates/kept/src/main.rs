@@ -6,6 +6,7 @@ mod calendar_cli;
 mod cli;
 mod config;
 mod demo;
+mod import_cli;
 
 use std::process::ExitCode;
 

@@ -18,7 +18,7 @@ use crate::db::args;
 use crate::error::{Result, StoreError};
 use jiff::Timestamp;
 use kept_core::FieldError;
-use kept_core::import::{ImportedCase, parse_line};
+use kept_core::import::{ImportedCase, MAX_LINE_BYTES, parse_line};
 use std::collections::HashSet;
 
 pub use kept_core::import::LineError;
@@ -71,6 +71,9 @@ pub struct Importer<'a> {
     pending: Vec<(usize, ImportedCase)>,
     pending_ids: HashSet<String>,
     summary: ImportSummary,
+    /// Lines refused before reaching the database, held back so that every
+    /// refusal is reported in line order with those of their batch.
+    held: Vec<LineError>,
     fresh_errors: Vec<LineError>,
 }
 
@@ -84,6 +87,7 @@ impl<'a> Importer<'a> {
             pending: Vec::new(),
             pending_ids: HashSet::new(),
             summary: ImportSummary::default(),
+            held: Vec::new(),
             fresh_errors: Vec::new(),
         }
     }
@@ -92,9 +96,15 @@ impl<'a> Importer<'a> {
     /// skipped. Errors come back only when the database fails; a bad line is
     /// counted and reported in the summary (and by [`Self::take_errors`]).
     pub async fn line(&mut self, number: usize, bytes: &[u8]) -> Result<()> {
+        if bytes.len() > MAX_LINE_BYTES {
+            self.summary.lines += 1;
+            let why = format!("a line may hold at most {MAX_LINE_BYTES} bytes");
+            self.held.push(LineError::new(number, FieldError::new("too_long", "", why)));
+            return Ok(());
+        }
         let Ok(text) = std::str::from_utf8(bytes) else {
             self.summary.lines += 1;
-            self.reject(LineError::new(number, FieldError::new("invalid_utf8", "", "is not UTF-8 text")));
+            self.held.push(LineError::new(number, FieldError::new("invalid_utf8", "", "is not UTF-8 text")));
             return Ok(());
         };
         // A byte-order mark is not part of the first line's JSON.
@@ -104,7 +114,7 @@ impl<'a> Importer<'a> {
         }
         self.summary.lines += 1;
         match parse_line(text, self.now) {
-            Err(e) => self.reject(LineError::new(number, e)),
+            Err(e) => self.held.push(LineError::new(number, e)),
             Ok(case) => {
                 // The same case twice in one batch: the first must be written
                 // before the second can update it.
@@ -113,10 +123,10 @@ impl<'a> Importer<'a> {
                 }
                 self.pending_ids.insert(case.external_id.as_str().to_owned());
                 self.pending.push((number, case));
-                if self.pending.len() >= BATCH {
-                    self.flush().await?;
-                }
             }
+        }
+        if self.pending.len() + self.held.len() >= BATCH {
+            self.flush().await?;
         }
         Ok(())
     }
@@ -148,9 +158,6 @@ impl<'a> Importer<'a> {
     async fn flush(&mut self) -> Result<()> {
         let batch = std::mem::take(&mut self.pending);
         self.pending_ids.clear();
-        if batch.is_empty() {
-            return Ok(());
-        }
         let outcomes = match self.store.import_batch(&batch, self.now).await {
             Ok(outcomes) => outcomes,
             // A failure no savepoint caught (a conflict with a concurrent
@@ -165,13 +172,18 @@ impl<'a> Importer<'a> {
             }
             Err(_) => self.one(&batch).await?,
         };
+        let mut refused = std::mem::take(&mut self.held);
         for outcome in outcomes {
             match outcome {
                 Outcome::Created => self.summary.created += 1,
                 Outcome::Updated => self.summary.updated += 1,
                 Outcome::Unchanged => self.summary.unchanged += 1,
-                Outcome::Rejected(e) => self.reject(e),
+                Outcome::Rejected(e) => refused.push(e),
             }
+        }
+        refused.sort_by_key(|e| e.line);
+        for e in refused {
+            self.reject(e);
         }
         Ok(())
     }
@@ -210,6 +222,9 @@ fn line_fault(e: StoreError) -> std::result::Result<FieldError, StoreError> {
 impl Store {
     /// Imports parsed lines in one transaction, each behind a savepoint.
     async fn import_batch(&self, batch: &[(usize, ImportedCase)], now: Timestamp) -> Result<Vec<Outcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.db.begin().await?;
         let external: Vec<&str> = batch.iter().map(|(_, c)| c.external_id.as_str()).collect();
         let known = registry::load(&mut tx, &external).await?;
