@@ -122,7 +122,7 @@ store_test!(importing_the_same_file_twice_changes_nothing, async |db: &TestDb| {
 store_test!(a_newer_file_appends_events_changes_fields_and_adds_surveys, async |db: &TestDb| {
     let env = env(db).await;
     let early = line("U-1", &ny(3, "09:00"), json!([msg(&ny(3, "09:30"), "agent@kept.test", "Looking")]));
-    import(&env.store, &[early.clone()], &ny(3, "12:00")).await;
+    import(&env.store, std::slice::from_ref(&early), &ny(3, "12:00")).await;
     let id = case_of(&env, "U-1").await;
     let events_before = env.kinds(id).await.len();
     let mut later = early;
@@ -132,7 +132,7 @@ store_test!(a_newer_file_appends_events_changes_fields_and_adds_surveys, async |
         .unwrap()
         .extend([msg(&ny(3, "14:00"), "customer", "Any news?"), status(&ny(3, "15:00"), "solved")]);
     later["surveys"] = json!([{"kind": "csat", "score": 2, "answered_at": ny(4, "08:00")}]);
-    let s = import(&env.store, &[later.clone()], &ny(4, "12:00")).await;
+    let s = import(&env.store, std::slice::from_ref(&later), &ny(4, "12:00")).await;
     assert_eq!((s.created, s.updated, s.rejected), (0, 1, 0), "{:?}", s.errors);
     let case = env.store.get_case(&env.admin, id).await.unwrap().case;
     assert_eq!((case.status, case.priority), (Status::Solved, Priority::Urgent));
@@ -150,7 +150,7 @@ store_test!(a_newer_file_appends_events_changes_fields_and_adds_surveys, async |
 store_test!(a_change_kept_made_survives_reimporting_an_unchanged_line, async |db: &TestDb| {
     let env = env(db).await;
     let l = line("K-1", &ny(3, "09:00"), json!([msg(&ny(3, "09:30"), "agent@kept.test", "Looking")]));
-    import(&env.store, &[l.clone()], &ny(3, "12:00")).await;
+    import(&env.store, std::slice::from_ref(&l), &ny(3, "12:00")).await;
     let id = case_of(&env, "K-1").await;
     let raise = kept_core::cases::CasePatch { priority: Some(Priority::High), ..Default::default() };
     env.store.update_case(&env.agent, id, raise, when(&ny(3, "13:00"))).await.unwrap();
