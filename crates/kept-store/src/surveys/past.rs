@@ -17,12 +17,12 @@ pub(crate) async fn write(tx: &mut Tx, rows: &[AnswerRow], now: Timestamp) -> Re
         return Ok(());
     }
     let settings = load_settings(tx).await?;
-    let mut kinds: Vec<SurveyKind> = rows.iter().map(|r| r.answer.kind).collect();
-    kinds.sort_by_key(|k| k.as_str());
-    kinds.dedup();
-    let mut definitions = HashMap::new();
-    for kind in kinds {
-        definitions.insert(kind, definition(tx, kind, now).await?);
+    let mut definitions: HashMap<SurveyKind, i64> = HashMap::new();
+    for row in rows {
+        let kind = row.answer.kind;
+        if let std::collections::hash_map::Entry::Vacant(slot) = definitions.entry(kind) {
+            slot.insert(definition(tx, kind, now).await?);
+        }
     }
     let tiers = tiers(tx, rows).await?;
     let ids = tx.reserve_ids(IdTable::SurveyInvitations, rows.len()).await?;
