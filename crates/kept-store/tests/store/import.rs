@@ -305,19 +305,19 @@ const NY_OFFICE: &str = r#"{"time_zone": "America/New_York", "weekly": {"mon": [
 // C: opened Fri 16:30, no reply; imported Mon 10:00 → breached at Mon 09:30
 //    (30 + 30), still owed, so 30 + 60 = 90 min elapsed by the import;
 //    resolution running at the same 90 min.
+//
+// The calendar and policy are written on Sunday 9 June, after the history:
+// the import measures the history under them all the same.
 store_test!(imported_clocks_match_a_hand_computed_history, async |db: &TestDb| {
     let env = env(db).await;
     let sys = Principal::system();
+    let written = when("2024-06-09T12:00:00Z");
     let cal = Calendar::from_json(NY_OFFICE).unwrap();
-    let cal = env
-        .store
-        .create_calendar(&sys, Name::parse("n", "NY").unwrap(), &cal, when("2024-01-01T00:00:00Z"))
-        .await
-        .unwrap();
+    let cal = env.store.create_calendar(&sys, Name::parse("n", "NY").unwrap(), &cal, written).await.unwrap();
     let spec = serde_json::from_value(json!({"name": "Standard", "calendar_id": cal.id, "targets": [
         {"clock": "first_response", "minutes": 60}, {"clock": "first_resolution", "minutes": 480}]}))
     .unwrap();
-    env.store.create_policy(&sys, spec, when("2024-01-01T00:00:00Z")).await.unwrap();
+    env.store.create_policy(&sys, spec, written).await.unwrap();
     let agent = "agent@kept.test";
     let file = [
         line("A", &ny(3, "16:30"), json!([msg(&ny(4, "09:20"), agent, "On it"), status(&ny(4, "15:00"), "solved")])),
@@ -354,4 +354,6 @@ store_test!(imported_clocks_match_a_hand_computed_history, async |db: &TestDb| {
         "an unanswered breach keeps counting"
     );
     assert_eq!((&c[0].0, &c[0].1, c[0].2), (&res, &running, min(90)));
+    let policy = &env.store.list_policies(&env.admin).await.unwrap()[0];
+    assert_eq!(policy.effective_from, when(&ny(3, "10:00")), "the policy now covers the history, from its first case");
 });

@@ -93,9 +93,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a plan and recomputes the clocks of every case it touched.
-    /// Survey answers are written first: recompute reads them.
+    /// Stores a plan and recomputes the clocks of every case it touched,
+    /// under the policies as they stand (dated back to cover the history;
+    /// docs/IMPORT.md). Survey answers are written first: recompute reads them.
     pub(crate) async fn write_plan(&self, tx: &mut crate::db::Tx, plan: &Plan, now: Timestamp) -> Result<()> {
+        if let Some(earliest) = plan.inserted.iter().map(|c| c.created_at).min() {
+            crate::books::date_policies_back(tx, earliest, now).await?;
+        }
         write::write(tx, plan).await?;
         crate::surveys::past::write(tx, &plan.answers, now).await?;
         self.recompute_many(tx, &plan.touched(), now).await?;
