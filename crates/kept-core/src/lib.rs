@@ -13,6 +13,7 @@ pub mod demo;
 mod enums;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod people;

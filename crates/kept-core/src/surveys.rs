@@ -160,6 +160,18 @@ impl SurveySpec {
     }
 }
 
+/// An answer given before kept held the case: brought by a history import,
+/// or made up by the demo generator. It is recorded as answered, with no
+/// link to follow and no follow-up: the moment to act on it has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastAnswer {
+    pub kind: SurveyKind,
+    /// On the kind's scale (`validate_score`).
+    pub score: i64,
+    pub answered_at: Timestamp,
+    pub comment: Option<String>,
+}
+
 /// Checks a score against the kind's scale.
 pub fn validate_score(kind: SurveyKind, score: i64) -> Result<(), FieldError> {
     let (lo, hi) = kind.scale();

@@ -13,6 +13,8 @@ pub struct ServerConfig {
     pub session_ttl: Duration,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest history import accepted over the API (`POST /api/v1/import`), in bytes.
+    pub max_import_bytes: usize,
     /// Failed logins allowed per email and per client address in one window.
     pub login_attempts: u32,
     pub login_window: Duration,
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
             login_attempts: 10,
             login_window: Duration::from_secs(15 * 60),
             run_jobs: true,

@@ -8,6 +8,7 @@ mod api {
     pub mod app;
     mod cases;
     mod errors;
+    mod import;
     mod mail;
     mod matrix;
     mod metrics;

@@ -48,6 +48,27 @@ fn name_taken() -> DomainError {
     DomainError::conflict("name_taken", Some("name"), "a calendar with this name already exists")
 }
 
+/// Dates the first version of every policy back to `to` where it took
+/// effect later, so that history older than the policies (a history import)
+/// is measured under them — what the organisation's attainment would have
+/// been — instead of running clocks from the day a policy was written. Later
+/// versions keep their dates: time after an edit is still measured by the
+/// version then in force. Calendars need nothing: before its first version a
+/// calendar already counts as that version (`Books::calendar_at`).
+pub(crate) async fn date_policies_back(tx: &mut Tx, to: Timestamp, now: Timestamp) -> Result<()> {
+    let moved = tx
+        .execute(
+            "UPDATE policy_versions SET effective_from = $1 WHERE effective_from > $1 \
+             AND version = (SELECT MIN(version) FROM policy_versions w WHERE w.policy_id = policy_versions.policy_id)",
+            args![to],
+        )
+        .await?;
+    if moved > 0 {
+        books_changed(tx, now).await?;
+    }
+    Ok(())
+}
+
 /// Marks the books changed and asks for every unsolved case to be re-evaluated.
 async fn books_changed(tx: &mut Tx, now: Timestamp) -> Result<()> {
     tx.execute("UPDATE books_generation SET generation = generation + 1 WHERE id = 1", args![]).await?;

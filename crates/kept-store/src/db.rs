@@ -124,6 +124,29 @@ impl Sql {
     }
 }
 
+/// The most placeholders one multi-row statement binds: under both engines'
+/// limits (SQLite 32,766, PostgreSQL 65,535) with room to spare.
+const MAX_PLACEHOLDERS: usize = 20_000;
+
+/// Tables whose ids may be reserved ahead of a bulk write (a closed list, so
+/// a table name in SQL never comes from anywhere else).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdTable {
+    Cases,
+    Messages,
+    SurveyInvitations,
+}
+
+impl IdTable {
+    fn name(self) -> &'static str {
+        match self {
+            IdTable::Cases => "cases",
+            IdTable::Messages => "messages",
+            IdTable::SurveyInvitations => "survey_invitations",
+        }
+    }
+}
+
 /// A result row from either engine.
 pub(crate) enum DbRow {
     Sqlite(SqliteRow),
@@ -255,6 +278,54 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+
+    /// Inserts rows of values (all of one width) with multi-row statements:
+    /// `head` names the table and columns and ends in `VALUES `, `tail`
+    /// follows the values (`ON CONFLICT …`, or empty). A bulk write of a
+    /// thousand rows is then a statement or two instead of a thousand round
+    /// trips.
+    pub(crate) async fn insert_rows(&mut self, head: &str, tail: &str, rows: &[Vec<Arg>]) -> Result<()> {
+        let width = rows.first().map_or(1, Vec::len).max(1);
+        for chunk in rows.chunks((MAX_PLACEHOLDERS / width).max(1)) {
+            let mut q = SqlBuilder::new(head);
+            for (i, row) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).bind_list(row.iter().cloned());
+            }
+            q.push(tail);
+            let (sql, args) = q.finish();
+            self.execute(sql, args).await?;
+        }
+        Ok(())
+    }
+
+    /// Reserves `n` fresh ids of `table` (whose `id` is SQLite's rowid or a
+    /// PostgreSQL identity column), for writing many rows that refer to each
+    /// other in a few multi-row statements. Rows inserted with these ids are
+    /// in this order, whatever order an engine returns `RETURNING` rows in.
+    ///
+    /// SQLite: the next ids after the largest, safe because this write
+    /// transaction holds the database's only write lock until commit.
+    /// PostgreSQL: values drawn from the column's sequence, so concurrent
+    /// inserts elsewhere never collide with them (gaps are harmless).
+    pub(crate) async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let name = table.name();
+        match self.backend() {
+            Backend::Sqlite => {
+                let sql = Sql::built(format!("SELECT COALESCE(MAX(id), 0) AS id FROM {name}"));
+                let max = self.fetch_one(sql, Vec::new()).await?.int("id")?;
+                Ok((1..=n as i64).map(|i| max + i).collect())
+            }
+            Backend::Postgres => {
+                let sql = Sql::built(format!(
+                    "SELECT nextval(pg_get_serial_sequence('{name}', 'id')) AS id FROM generate_series(1, $1)"
+                ));
+                self.fetch_all(sql, args![n as i64]).await?.iter().map(|r| r.int("id")).collect()
+            }
+        }
     }
 
     /// The clause that locks selected rows until commit. SQLite needs none:

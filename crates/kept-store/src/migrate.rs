@@ -39,11 +39,23 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_metrics.sql"),
         include_str!("../migrations/postgres/0005_metrics.sql"),
     ),
+    (
+        6,
+        "import",
+        include_str!("../migrations/sqlite/0006_import.sql"),
+        include_str!("../migrations/postgres/0006_import.sql"),
+    ),
 ];
 
 /// The file names of each engine's migrations, for the twin-folder test.
-pub const MIGRATION_FILES: &[&str] =
-    &["0001_foundation.sql", "0002_promises.sql", "0003_mail.sql", "0004_surveys.sql", "0005_metrics.sql"];
+pub const MIGRATION_FILES: &[&str] = &[
+    "0001_foundation.sql",
+    "0002_promises.sql",
+    "0003_mail.sql",
+    "0004_surveys.sql",
+    "0005_metrics.sql",
+    "0006_import.sql",
+];
 
 /// The newest migration this build knows: a database past it was written
 /// by a newer kept, which this one must not touch.

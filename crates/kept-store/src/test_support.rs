@@ -230,3 +230,55 @@ impl Store {
         Ok((row.int("n")?, row.int("cases")?))
     }
 }
+
+/// A stored promise clock, as `promise_instances` holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredClock {
+    pub kind: String,
+    pub ordinal: i64,
+    pub status: String,
+    pub elapsed_ms: i64,
+    pub breach_at: Option<Timestamp>,
+    pub fulfilled_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// The clocks stored for a case (what recompute wrote), by kind and ordinal.
+    pub async fn stored_clocks_unchecked(&self, case: kept_core::ids::CaseId) -> crate::Result<Vec<StoredClock>> {
+        let rows = self
+            .db
+            .fetch_all(
+                "SELECT kind, ordinal, status, elapsed_ms, breach_at, fulfilled_at FROM promise_instances \
+                 WHERE case_id = $1 ORDER BY kind, ordinal",
+                crate::db::args![case.0],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredClock {
+                    kind: r.text("kind")?,
+                    ordinal: r.int("ordinal")?,
+                    status: r.text("status")?,
+                    elapsed_ms: r.int("elapsed_ms")?,
+                    breach_at: r.opt_time("breach_at")?,
+                    fulfilled_at: r.opt_time("fulfilled_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A case's id from the external id a history import gave it.
+    pub async fn imported_case_unchecked(&self, external_id: &str) -> crate::Result<Option<kept_core::ids::CaseId>> {
+        let row = self
+            .db
+            .fetch_optional("SELECT case_id FROM case_imports WHERE external_id = $1", crate::db::args![external_id])
+            .await?;
+        row.map(|r| r.int("case_id").map(kept_core::ids::CaseId)).transpose()
+    }
+
+    /// How many rows `table` holds (a fixed name from the schema).
+    pub async fn count_rows_unchecked(&self, table: &str) -> crate::Result<i64> {
+        let sql = crate::db::Sql::built(format!("SELECT COUNT(*) AS n FROM {table}"));
+        self.db.fetch_one(sql, Vec::new()).await?.int("n")
+    }
+}

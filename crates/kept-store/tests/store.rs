@@ -7,6 +7,7 @@ mod store {
     mod auth;
     mod cases;
     pub mod common;
+    mod import;
     mod internal;
     mod lists;
     mod metrics;

@@ -71,6 +71,9 @@ enum Command {
     Migrate(DbArgs),
     /// Generate a demo organisation with realistic history into the database.
     Demo(DemoArgs),
+    /// Import case histories from another desk: JSON Lines, one case per line
+    /// (docs/IMPORT.md). Exit 0: all imported; 1: some lines rejected; 2: unusable input.
+    Import(ImportArgs),
     /// Manage people.
     #[command(subcommand)]
     User(UserCommand),
@@ -163,6 +166,14 @@ struct DemoArgs {
     options: DemoOptions,
 }
 
+#[derive(Args)]
+struct ImportArgs {
+    /// The JSON Lines file (`-` reads stdin).
+    file: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
 #[derive(Subcommand)]
 enum UserCommand {
     /// Create a person. The password is read from KEPT_PASSWORD or, if unset, from stdin.
@@ -246,6 +257,14 @@ pub async fn run() -> Result<(), Failure> {
             let summary = demo::seed(&store, &args.options, SystemClock.now()).await?;
             out(&summary.to_string());
             Ok(())
+        }
+        Command::Import(args) => {
+            let store = Store::open_and_migrate(&url(args.db), PoolSize::default()).await?;
+            let report = crate::import_cli::run(&store, &args.file, SystemClock.now()).await;
+            store.close().await;
+            let report = report?;
+            out(&report.to_string());
+            report.outcome()
         }
         Command::User(UserCommand::Create { db, email, name, role, account_id, no_password }) => {
             let store = Store::open_and_migrate(&url(db), PoolSize::default()).await?;
@@ -396,6 +415,9 @@ async fn serve(args: ServeArgs, file: &FileConfig, url: impl Fn(DbArgs) -> Strin
     }
     if let Some(bytes) = file.max_body_bytes {
         config.max_body_bytes = bytes.max(1024);
+    }
+    if let Some(bytes) = file.max_import_bytes {
+        config.max_import_bytes = bytes.max(1024);
     }
     if let Some(public) = &file.public_url {
         let public = public.trim().trim_end_matches('/');

@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<u64>,
     pub max_body_bytes: Option<usize>,
+    pub max_import_bytes: Option<usize>,
     pub log_format: Option<String>,
     pub time_zone: Option<String>,
     pub public_url: Option<String>,
@@ -147,6 +148,9 @@ session_hours = 168
 
 # The largest request body accepted.
 max_body_bytes = 1048576
+
+# The largest history import accepted by POST /api/v1/import (kept import has no limit).
+max_import_bytes = 67108864
 
 # Log lines as "text" or "json".
 log_format = "text"

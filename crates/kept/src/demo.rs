@@ -85,6 +85,10 @@ pub async fn seed_if_empty(store: &Store, now: Timestamp) -> Result<Logins, Fail
     Ok(summary.logins)
 }
 
+/// Cases per transaction: each batch is a few multi-row statements per table
+/// and one recompute (BENCHMARKS.md has the figures behind the size).
+const BATCH: usize = 2000;
+
 pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Result<Summary, Failure> {
     if store.has_people().await? {
         return Err(Failure {
@@ -98,14 +102,14 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
     // The promises were in force from the start of the history.
     let since = now.checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(options.days) + 48)).unwrap_or(now);
     create_books(store, &ids, since).await?;
-    let mut batch = Vec::with_capacity(500);
+    let mut batch = Vec::with_capacity(BATCH);
     let mut written = 0;
     let step = (options.cases / 10).max(1);
     for plan in CaseStream::new(&org, options.seed, options.cases, options.days, now) {
         batch.push(history(&plan, &ids)?);
-        if batch.len() == 500 {
+        if batch.len() == BATCH {
             written += flush(store, &mut batch, now).await?;
-            if written % step < 500 && options.cases >= 20_000 {
+            if written % step < BATCH && options.cases >= 20_000 {
                 let mut err = std::io::stderr().lock();
                 let _ =
                     writeln!(err, "  {written} / {} cases ({:.0} s)", options.cases, started.elapsed().as_secs_f64());
@@ -236,9 +240,11 @@ fn history(plan: &CasePlan, ids: &Ids) -> Result<CaseHistory, Failure> {
         account_id: ids.accounts[plan.account],
         requester_id: ids.contacts[plan.account][plan.contact],
         team_id: ids.teams[plan.team],
+        assignee_id: None,
         created_at: plan.created_at,
         created_by: plan.entered_by.map(|i| ids.staff[i]),
         steps: steps(&plan.steps, ids)?,
+        surveys: plan.surveys.clone(),
     })
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod demo;
 mod demo_plans;
+mod import_cli;
 mod metrics_cli;
 
 use std::process::ExitCode;

@@ -54,6 +54,10 @@ impl Case {
 /// The default case type for cases opened without one.
 pub const DEFAULT_CASE_TYPE: &str = "question";
 
+/// The most tags a case may carry: enough for any real use, few enough that
+/// a list page stays small.
+pub const MAX_TAGS: usize = 20;
+
 /// A message on a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

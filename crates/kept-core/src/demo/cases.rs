@@ -4,6 +4,7 @@
 //! business hours and customers answering whenever they like.
 
 use super::rng::Rng;
+use super::surveys::{self, Outcome};
 use super::{BILLING, DemoOrg, IT, SUPPORT, text};
 use crate::calendar::{Calendar, add_business};
 use crate::cases::{AuthorRole, Channel, Priority, Status};
@@ -54,12 +55,16 @@ pub struct CasePlan {
     /// The agent who typed in a phone case.
     pub entered_by: Option<usize>,
     pub steps: Vec<PlanStep>,
+    /// What the customer answered when surveyed about it.
+    pub surveys: Vec<crate::surveys::PastAnswer>,
 }
 
 /// The cases of a demo, oldest first, generated lazily.
 pub struct CaseStream<'a> {
     org: &'a DemoOrg,
     rng: Rng,
+    /// Survey answers draw from their own stream: cases stay as they were.
+    survey_rng: Rng,
     arrivals: std::vec::IntoIter<Timestamp>,
     end: Timestamp,
     hours: Calendar,
@@ -94,6 +99,7 @@ impl<'a> CaseStream<'a> {
         Self {
             org,
             rng,
+            survey_rng: Rng::new(seed.wrapping_add(2)),
             arrivals: arrivals.into_iter(),
             end,
             hours: hours.unwrap_or_else(|_| unreachable_calendar()),
@@ -216,10 +222,12 @@ impl CaseStream<'_> {
             created_at,
             entered_by: (channel == Channel::Phone).then_some(agent),
             steps: Vec::new(),
+            surveys: Vec::new(),
         };
         let mut steps = Steps { steps: Vec::new(), end: self.end, hours: &self.hours, done: false };
-        life(rng, self.org, &mut plan, agent, &mut steps);
+        let outcome = life(rng, self.org, &mut plan, agent, &mut steps);
         plan.steps = steps.steps;
+        plan.surveys = surveys::answers(&mut self.survey_rng, outcome, self.end);
         plan
     }
 }
@@ -235,7 +243,7 @@ fn first_reply_median(p: Priority) -> f64 {
     }
 }
 
-fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut Steps<'_>) {
+fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut Steps<'_>) -> Outcome {
     let customer = Who::Contact { account: plan.account, contact: plan.contact };
     let me = Who::Staff(agent);
     let reply = |body, status| PlanAction::Message { role: AuthorRole::Agent, public: true, body, status };
@@ -248,8 +256,12 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
     }
     // Enterprise accounts are promised more, and agents know it.
     let speed = if org.accounts[plan.account].tier == "enterprise" { 0.4 } else { 1.0 };
-    let first = s.work(s.last(t), rng.skewed(first_reply_median(plan.priority) * speed));
+    let wait = rng.skewed(first_reply_median(plan.priority) * speed);
+    let first = s.work(s.last(t), wait);
+    let mut outcome =
+        Outcome { slow: wait as f64 > 2.0 * first_reply_median(plan.priority) * speed, ..Outcome::default() };
     let flow = rng.weighted(&[40.0, 35.0, 10.0, if plan.team == SUPPORT { 7.0 } else { 0.0 }, 8.0]);
+    outcome.waited = flow == 2 || flow == 3;
     let solved = match flow {
         0 => s.push(first, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved))),
         1 => ask_customer(rng, s, me, customer, first),
@@ -280,7 +292,7 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
         );
     }
     if !solved {
-        return;
+        return outcome;
     }
     let mut solved_at = s.last(first);
     if rng.chance(0.08) {
@@ -288,14 +300,17 @@ fn life(rng: &mut Rng, org: &DemoOrg, plan: &mut CasePlan, agent: usize, s: &mut
         let body = rng.pick(text::REOPENS);
         if s.push(again, customer, PlanAction::Message { role: AuthorRole::Customer, public: true, body, status: None })
         {
+            outcome.reopened = true;
             let fix = s.work(again, rng.skewed(first_reply_median(plan.priority)));
             if !s.push(fix, me, reply(rng.pick(text::AGENT_FIXES), Some(Status::Solved))) {
-                return;
+                return outcome;
             }
             solved_at = fix;
         }
     }
+    outcome.solved_at = Some(solved_at);
     s.push(later(solved_at, 4 * 86_400), Who::System, PlanAction::SetStatus(Status::Closed));
+    outcome
 }
 
 /// The agent asks a question (pending); the customer answers; the agent solves.

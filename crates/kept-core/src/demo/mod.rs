@@ -9,6 +9,7 @@
 
 mod cases;
 mod rng;
+mod surveys;
 mod text;
 
 pub use cases::{CasePlan, CaseStream, PlanAction, PlanStep, Who};

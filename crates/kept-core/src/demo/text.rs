@@ -163,3 +163,17 @@ pub const IT_REPLIES: &[&str] = &[
     "Done — fixed on our side. Please ask the customer to try again.",
     "Restored from last night's backup; details in the log.",
 ];
+
+pub const PRAISE: &[&str] = &[
+    "Quick and friendly, thank you!",
+    "Solved on the first try. Great service.",
+    "Very helpful, explained everything clearly.",
+    "Thanks for keeping me posted the whole time.",
+];
+
+pub const COMPLAINTS: &[&str] = &[
+    "It took far too long to get an answer.",
+    "I had to explain the problem twice.",
+    "The issue came back the next day.",
+    "Nobody told me what was happening.",
+];

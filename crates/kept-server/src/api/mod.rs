@@ -5,6 +5,7 @@
 pub mod books;
 pub mod cases;
 pub mod extract;
+pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod org;
@@ -80,6 +81,7 @@ pub fn router() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(promises::recovery_limits, promises::set_recovery_limit))
         .routes(routes!(promises::notifications))
         .routes(routes!(promises::read_notification))
+        .routes(routes!(import::import_cases))
         .routes(routes!(mail::inbound_email))
         .routes(routes!(mail::outbox))
         .routes(routes!(mail::case_attachments))

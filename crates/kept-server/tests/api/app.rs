@@ -69,7 +69,12 @@ impl TestApp {
                 .unwrap();
         }
         let clock = ManualClock::new(start());
-        let config = ServerConfig { login_attempts: 5, max_body_bytes: 64 * 1024, ..ServerConfig::default() };
+        let config = ServerConfig {
+            login_attempts: 5,
+            max_body_bytes: 64 * 1024,
+            max_import_bytes: 64 * 1024,
+            ..ServerConfig::default()
+        };
         let state = AppState::new(store, Arc::new(clock.clone()), config);
         TestApp { app: kept_server::app(state.clone()), db, clock, fx, state }
     }

@@ -1,7 +1,7 @@
 //! Appending to and reading the event log.
 
 use crate::Store;
-use crate::db::{DbRow, Tx, args};
+use crate::db::{Arg, DbRow, Tx, args};
 use crate::error::{Result, StoreError};
 use kept_core::cases::{Event, EventKind, NewEvent};
 use kept_core::ids::{CaseId, EventId, UserId};
@@ -9,22 +9,26 @@ use kept_core::permissions::Principal;
 use serde_json::Value;
 
 pub(crate) async fn append(tx: &mut Tx, case: CaseId, events: &[NewEvent]) -> Result<()> {
-    for e in events {
-        tx.execute(
-            "INSERT INTO events (case_id, kind, actor_id, at, before_value, after_value, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![
-                case.0,
-                e.kind.as_str(),
-                e.actor.map(|a| a.0),
-                e.at,
-                e.before.as_ref().map(Value::to_string),
-                e.after.as_ref().map(Value::to_string),
-                e.data.to_string()
-            ],
-        )
-        .await?;
-    }
-    Ok(())
+    let rows: Vec<Vec<Arg>> = events.iter().map(|e| event_values(case, e)).collect();
+    tx.insert_rows(
+        "INSERT INTO events (case_id, kind, actor_id, at, before_value, after_value, data) VALUES ",
+        "",
+        &rows,
+    )
+    .await
+}
+
+/// An event's values in the column order of the INSERTs above.
+pub(crate) fn event_values(case: CaseId, e: &NewEvent) -> Vec<Arg> {
+    args![
+        case.0,
+        e.kind.as_str(),
+        e.actor.map(|a| a.0),
+        e.at,
+        e.before.as_ref().map(Value::to_string),
+        e.after.as_ref().map(Value::to_string),
+        e.data.to_string()
+    ]
 }
 
 fn json(text: Option<String>) -> Result<Option<Value>> {

@@ -4,7 +4,7 @@
 
 mod create;
 pub(crate) mod events;
-mod history;
+pub(crate) mod history;
 mod list;
 mod messages;
 mod update;
@@ -229,9 +229,7 @@ pub(crate) async fn write_tags(tx: &mut Tx, id: CaseId, tags: &BTreeSet<Slug>) -
     Ok(())
 }
 
-/// The most tags a case may carry: enough for any real use, few enough that
-/// a list page stays small.
-pub const MAX_TAGS: usize = 20;
+pub use kept_core::cases::MAX_TAGS;
 
 pub(crate) fn check_tags(tags: &BTreeSet<Slug>) -> Result<(), DomainError> {
     if tags.len() > MAX_TAGS {

@@ -15,7 +15,7 @@ use kept_core::calendar::add_business_millis;
 use kept_core::cases::{EventKind, NewEvent};
 use kept_core::ids::CaseId;
 use kept_core::permissions::{CaseScope, Principal};
-use kept_core::surveys::{SurveyKind, is_dissatisfied, validate_answer, validate_score};
+use kept_core::surveys::{SurveyKind, validate_answer};
 use serde_json::json;
 
 /// What the customer sends.
@@ -174,10 +174,9 @@ impl Store {
             }
         };
         let kind = super::kind_from(&r)?;
-        validate_score(kind, answer.score)?;
+        let dissatisfied = super::verdict(kind, answer.score, &settings)?;
         let (comment, reasons) =
             validate_answer(answer.comment.as_deref(), &answer.reasons, &reasons_from(&r.text("reasons")?)?)?;
-        let dissatisfied = is_dissatisfied(kind, answer.score, &settings.thresholds);
         let invitation = r.int("id")?;
         let (response, first_at, task) = match state {
             PublicState::Changeable => {

@@ -5,6 +5,7 @@
 //! module sequences them in transactions. docs/SURVEYS.md explains the rules.
 
 mod answer;
+pub(crate) mod past;
 mod read;
 mod send;
 
@@ -15,7 +16,7 @@ use jiff::Timestamp;
 use kept_core::DomainError;
 use kept_core::cases::Case;
 use kept_core::permissions::Principal;
-use kept_core::surveys::{SurveyKind, SurveySpec, Thresholds};
+use kept_core::surveys::{SurveyKind, SurveySpec, Thresholds, is_dissatisfied, validate_score};
 use sha2::{Digest, Sha256};
 
 pub use answer::{AnswerOutcome, PublicState, PublicSurvey, SurveyAnswer};
@@ -130,6 +131,14 @@ fn definition_from(r: &DbRow) -> Result<SurveyDefinition> {
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
     })
+}
+
+/// Checks a score against its kind's scale and says whether it is
+/// dissatisfied under the organisation's thresholds: the one judgement for
+/// answers given through a link and answers brought by a history.
+pub(crate) fn verdict(kind: SurveyKind, score: i64, settings: &SurveySettings) -> Result<bool> {
+    validate_score(kind, score).map_err(DomainError::from)?;
+    Ok(is_dissatisfied(kind, score, &settings.thresholds))
 }
 
 pub(crate) async fn load_settings(tx: &mut Tx) -> Result<SurveySettings> {

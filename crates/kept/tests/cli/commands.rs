@@ -9,6 +9,7 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["demo", "--help"],
+        &["import", "--help"],
         &["user", "create", "--help"],
         &["token", "create", "--help"],
         &["config", "default", "--help"],
