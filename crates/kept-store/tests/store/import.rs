@@ -356,4 +356,28 @@ store_test!(imported_clocks_match_a_hand_computed_history, async |db: &TestDb| {
     assert_eq!((&c[0].0, &c[0].1, c[0].2), (&res, &running, min(90)));
     let policy = &env.store.list_policies(&env.admin).await.unwrap()[0];
     assert_eq!(policy.effective_from, when(&ny(3, "10:00")), "the policy now covers the history, from its first case");
+
+    // The same history on the June scorecard, by hand:
+    // first response met for A only (1 of 3: C's breach counts while open, D-26);
+    // resolution met for A, breached for B (C still running: not determined);
+    // FRT A 16 h 50 min = 60,600 s, B 5,400 s → median 33,000 s; in business
+    // time 3,000 s and 5,400 s → median 4,200 s; full resolution A 81,000 s,
+    // B 93,600 s → median 87,300 s; C (same requester, same type) follows A's
+    // and B's solves within 7 days, so neither is a first-contact resolution
+    // (D-20); one case open at the end of June.
+    let june = |d: i8| kept_core::metrics::day::day_number(jiff::civil::date(2024, 6, d));
+    let reading = env.store.period(kept_core::metrics::Scope::Org, "", june(1), june(30)).await.unwrap();
+    let v = |id: &str| kept_core::metrics::evaluate(kept_core::metrics::metric(id).unwrap(), &reading.total);
+    assert_eq!(v("created").value, Some(3.0));
+    assert_eq!((v("attainment_first_response").k, v("attainment_first_response").n), (Some(1), 3));
+    assert_eq!((v("attainment_first_resolution").k, v("attainment_first_resolution").n), (Some(1), 2));
+    assert_eq!(v("frt_median").value, Some(33_000.0));
+    assert_eq!(v("frt_business_median").value, Some(4_200.0));
+    assert_eq!(v("full_resolution_median").value, Some(87_300.0));
+    assert_eq!((v("fcr").k, v("fcr").n), (Some(0), 2));
+    assert_eq!(v("backlog").value, Some(1.0));
+    // And the rollups equal a rebuild from the event log.
+    let live = env.store.rollup_snapshot().await.unwrap();
+    env.store.rebuild_metrics(|_, _| {}).await.unwrap();
+    assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
 });
