@@ -31,6 +31,11 @@ const TOP: &[&str] = &[
     "surveys",
 ];
 
+/// The earliest instant a history may hold. Clocks are replayed from a
+/// case's creation, so a typo'd year 0024 would have them walk business days
+/// across two thousand years; nothing a desk exports is older than this.
+const EARLIEST: Timestamp = Timestamp::constant(631_152_000, 0); // 1990-01-01T00:00:00Z
+
 /// Parses one line (without its newline) as of `now`: nothing in a history
 /// may lie in the future.
 pub fn parse_line(line: &str, now: Timestamp) -> Result<ImportedCase, FieldError> {
@@ -340,6 +345,9 @@ impl<'a> Obj<'a> {
         })?;
         if at > now {
             return Err(FieldError::new("in_future", self.path(name), "is after the time of the import"));
+        }
+        if at < EARLIEST {
+            return Err(FieldError::new("too_old", self.path(name), "is before 1990; no desk history is that old"));
         }
         Ok(at)
     }

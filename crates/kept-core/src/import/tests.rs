@@ -123,6 +123,7 @@ fn each_bad_field_is_refused_with_its_path_and_code() {
         (with(&["tags", "0"], json!("Not A Slug")), "tags[0]", "invalid_slug"),
         (with(&["created_at"], json!("2025-01-06 09:00")), "created_at", "invalid_time"),
         (with(&["created_at"], json!("2025-02-06T09:00:00Z")), "created_at", "in_future"),
+        (with(&["created_at"], json!("0024-01-06T09:00:00Z")), "created_at", "too_old"),
         (with(&["colour"], json!("red")), "colour", "unknown_field"),
         (with(&["events", "1", "at"], json!("2025-01-05T09:00:00Z")), "events[1].at", "before_created"),
         (with(&["events", "2", "at"], json!("2025-01-06T09:10:00Z")), "events[2].at", "out_of_order"),
