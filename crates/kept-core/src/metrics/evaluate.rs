@@ -38,8 +38,17 @@ pub struct PeriodData {
     pub cost_cents: Option<i64>,
     /// Accounts active in the previous period, and of those, in this one.
     pub retention: Option<(u64, u64)>,
-    /// Ages in seconds of the cases open now, when the period reaches today.
-    pub backlog_ages: Option<Hist>,
+    /// Ages of the cases open now, when the period reaches today.
+    pub backlog_ages: Option<BacklogAges>,
+}
+
+/// How old the open cases are: their number and the median and p90 (type 7)
+/// of their ages in seconds, computed exactly by the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BacklogAges {
+    pub n: u64,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
 }
 
 impl PeriodData {
@@ -199,15 +208,15 @@ pub fn evaluate(def: &MetricDef, data: &PeriodData) -> Value {
             None => Value::default(),
         },
         Formula::BacklogAge(stat) => match &data.backlog_ages {
-            Some(h) => {
+            Some(ages) => {
                 let value = match stat {
-                    Stat::Median => h.quantile(0.5),
-                    Stat::P90 => h.quantile(0.9),
+                    Stat::Median => ages.median,
+                    Stat::P90 => ages.p90,
                     Stat::Mean => None,
                 };
                 Value {
                     value,
-                    n: h.count().max(0) as u64,
+                    n: ages.n,
                     exact: value.map(|v| ((v * 1000.0).round() as i128, 1000)),
                     ..Value::default()
                 }

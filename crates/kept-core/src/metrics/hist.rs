@@ -90,13 +90,44 @@ impl Hist {
 
     /// Adds `other` times `sign` (1 to merge, -1 to take away).
     pub fn merge(&mut self, other: &Hist, sign: i64) {
+        if other.counts.is_empty() {
+            return;
+        }
         if self.counts.is_empty() && sign == 1 {
             self.counts = other.counts.clone();
             return;
         }
-        for (b, c, s) in &other.counts {
-            self.add_bucket(*b, c * sign, s * sign);
+        // A merge join of the two sorted lists: linear, where adding bucket
+        // by bucket would shift the list for every new bucket.
+        let mut out = Vec::with_capacity(self.counts.len() + other.counts.len());
+        let (mut i, mut j) = (0, 0);
+        let (a, b) = (&self.counts, &other.counts);
+        while i < a.len() || j < b.len() {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    i += 1;
+                    j += 1;
+                    (x.0, x.1 + sign * y.1, x.2 + sign * y.2)
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    i += 1;
+                    *x
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    *x
+                }
+                (_, Some(y)) => {
+                    j += 1;
+                    (y.0, sign * y.1, sign * y.2)
+                }
+                (None, None) => break,
+            };
+            if next.1 != 0 || next.2 != 0 {
+                out.push(next);
+            }
         }
+        self.counts = out;
     }
 
     pub fn buckets(&self) -> &[(u32, i64, i64)] {

@@ -26,7 +26,8 @@ pub use contribution::{
     case_items, time_split,
 };
 pub use evaluate::{
-    Agg, Change, PeriodData, TargetRule, Value, burn_rate, compare, evaluate, format_target, parse_target, rag,
+    Agg, BacklogAges, Change, PeriodData, TargetRule, Value, burn_rate, compare, evaluate, format_target, parse_target,
+    rag,
 };
 pub use hist::{Hist, bucket_bounds, bucket_of};
 pub use items::{Attribution, Delta, Item, Items, RollupKey, Scope, difference};

@@ -4,8 +4,8 @@
 
 use super::period::Period;
 use kept_core::metrics::{
-    Change, Control, MetricDef, PeriodData, Scope, Value, burn_rate, catalogue, compare, control, evaluate, metric,
-    rag, sampled,
+    Change, Control, Formula, MetricDef, PeriodData, Scope, Value, burn_rate, catalogue, compare, control, evaluate,
+    metric, rag, sampled,
 };
 use kept_core::permissions::Principal;
 use kept_core::stats::Rag;
@@ -154,17 +154,24 @@ pub async fn scorecard(
     let (previous, last_year) = (period.previous(), period.last_year());
     // Short periods are read by day (the trend shows days); long ones, and
     // the periods compared with, from whole months (the trend shows months).
-    let mut now = if period.days() <= 92 {
-        store.period(scope, key, period.from, period.to).await?
-    } else {
-        store.period_by_month(scope, key, period.from, period.to).await?
+    let current = async {
+        if period.days() <= 92 {
+            store.period(scope, key, period.from, period.to).await
+        } else {
+            store.period_by_month(scope, key, period.from, period.to).await
+        }
     };
-    if period.to >= today && defs.iter().any(|d| matches!(d.formula, kept_core::metrics::Formula::BacklogAge(_))) {
-        now.total.backlog_ages = Some(store.open_case_ages(scope, key, at).await?);
-    }
-    let before = store.period_by_month(scope, key, previous.from, previous.to).await?;
-    let year = store.period_by_month(scope, key, last_year.from, last_year.to).await?;
-    let targets = store.list_targets(by).await?;
+    let wants_ages = period.to >= today && defs.iter().any(|d| matches!(d.formula, Formula::BacklogAge(_)));
+    let ages = async { if wants_ages { store.open_case_ages(scope, key, at).await.map(Some) } else { Ok(None) } };
+    // Independent reads, each on its own pooled connection.
+    let (mut now, before, year, targets, ages) = tokio::try_join!(
+        current,
+        store.period_by_month(scope, key, previous.from, previous.to),
+        store.period_by_month(scope, key, last_year.from, last_year.to),
+        store.list_targets(by),
+        ages,
+    )?;
+    now.total.backlog_ages = ages;
     let points: Vec<(i32, PeriodData)> = now.points.iter().map(|(d, p)| (*d, p.clone())).collect();
     let rows = defs
         .iter()

@@ -44,6 +44,8 @@ CREATE TABLE metric_sources (
 CREATE INDEX cases_requester_idx ON cases (requester_id, created_at);
 -- The open cases, for backlog age.
 CREATE INDEX cases_open_idx ON cases (created_at) WHERE status NOT IN ('solved', 'closed');
+CREATE INDEX cases_open_team_idx ON cases (team_id, created_at) WHERE status NOT IN ('solved', 'closed');
+CREATE INDEX cases_open_assignee_idx ON cases (assignee_id, created_at) WHERE status NOT IN ('solved', 'closed');
 CREATE INDEX cases_requester_solved_idx ON cases (requester_id, solved_at) WHERE solved_at IS NOT NULL;
 
 -- Targets per metric and scope, in millionths of the metric's unit (D-3).
