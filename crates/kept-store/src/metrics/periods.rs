@@ -111,14 +111,14 @@ impl Store {
         let before = [
             (
                 format!(
-                    "SELECT measure, SUM(n) AS n FROM metric_rollups_monthly WHERE scope = $1 AND scope_key = $2 AND day < $3 AND $4 = $4 {flows}"
+                    "SELECT measure, CAST(SUM(n) AS BIGINT) AS n FROM metric_rollups_monthly WHERE scope = $1 AND scope_key = $2 AND day < $3 AND $4 = $4 {flows}"
                 ),
                 month,
                 0,
             ),
             (
                 format!(
-                    "SELECT measure, SUM(n) AS n FROM metric_rollups WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day < $4 {flows}"
+                    "SELECT measure, CAST(SUM(n) AS BIGINT) AS n FROM metric_rollups WHERE scope = $1 AND scope_key = $2 AND day >= $3 AND day < $4 {flows}"
                 ),
                 month,
                 from,

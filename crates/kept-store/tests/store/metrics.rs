@@ -88,6 +88,11 @@ store_test!(live_changes_reach_the_scorecard_in_the_same_transaction, async |db:
     let fcr = value(&env.store, "fcr", d, d).await;
     assert_eq!((fcr.k, fcr.n), (Some(0), 2));
     assert_eq!(value(&env.store, "reopen_rate", d, d).await.k, Some(1));
+    // The next day starts with the flows before it: the backlog carries over.
+    assert_eq!(value(&env.store, "backlog", d + 1, d + 1).await.value, Some(2.0));
+    assert_eq!(value(&env.store, "created", d + 1, d + 40).await.value, Some(0.0));
+    let by_month = env.store.period_by_month(Scope::Org, "", d + 1, d + 40).await.unwrap();
+    assert_eq!(by_month.total.backlog.map(|b| b.0), Some(2));
     // Rebuilding from the log gives the same rows.
     let live = env.store.rollup_snapshot().await.unwrap();
     let rebuilt = env.store.rebuild_metrics(|_, _| {}).await.unwrap();
