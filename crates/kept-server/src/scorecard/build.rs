@@ -86,7 +86,6 @@ pub fn buckets(reading: &PeriodReading) -> Vec<(i32, PeriodData)> {
 fn row(
     def: &MetricDef,
     now: &PeriodReading,
-    points: &[(i32, PeriodData)],
     before: &PeriodReading,
     year: &PeriodReading,
     target: Option<TargetView>,
@@ -102,7 +101,7 @@ fn row(
         (true, Some(r)) => burn_rate(&current, r.target_micros),
         _ => None,
     };
-    let trend = points.iter().map(|(_, d)| evaluate(def, d).value).collect();
+    let trend = now.points.values().map(|d| evaluate(def, d).value).collect();
     Row {
         metric: def.id.clone(),
         name: def.name.clone(),
@@ -172,12 +171,11 @@ pub async fn scorecard(
         ages,
     )?;
     now.total.backlog_ages = ages;
-    let points: Vec<(i32, PeriodData)> = now.points.iter().map(|(d, p)| (*d, p.clone())).collect();
     let rows = defs
         .iter()
         .map(|def| {
             let target = target_for(&targets, &def.id, scope, key, period.last_date()).cloned();
-            row(def, &now, &points, &before, &year, target)
+            row(def, &now, &before, &year, target)
         })
         .collect();
     Ok(Scorecard {

@@ -14,7 +14,7 @@ use kept_core::metrics::{
     Attribution, CaseInput, Delivered, Items, PromiseOutcome, REPEAT_WINDOW_SECONDS, SurveyAnswer, answer_items,
     case_items, difference,
 };
-use kept_core::promises::{ClockKind, MessageFact};
+use kept_core::promises::{Books, ClockKind, MessageFact};
 use kept_core::surveys::SurveyKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -54,6 +54,32 @@ struct Loaded {
     answers: Vec<SurveyAnswer>,
     delivered: Vec<Delivered>,
     first_done: Option<Timestamp>,
+}
+
+impl Loaded {
+    /// The case as kept-core's contribution functions read it. Business time
+    /// runs on the calendar of the case's first business-time promise, else
+    /// on the organisation's first calendar.
+    fn input<'a>(&'a self, books: &'a Books, created_at: Timestamp, repeat: bool) -> CaseInput<'a> {
+        let calendar = self
+            .calendar
+            .or_else(|| books.calendars.iter().map(|c| c.id).min())
+            .and_then(|c| books.calendar_at(c, created_at));
+        CaseInput {
+            created_at,
+            statuses: &self.statuses,
+            messages: &self.messages,
+            attribution: self.attribution.clone(),
+            internal: self.internal,
+            repeat,
+            team_waits: &self.team_waits,
+            promises: &self.promises,
+            recoveries: &self.recoveries,
+            answers: &self.answers,
+            delivered: &self.delivered,
+            calendar,
+        }
+    }
 }
 
 fn frozen(r: &DbRow) -> Result<Attribution> {
@@ -309,24 +335,7 @@ impl Store {
         let empty = Items::default();
         for (id, l) in &loaded {
             let Some(created_at) = l.created_at else { continue };
-            let calendar = l
-                .calendar
-                .or_else(|| books.calendars.iter().map(|c| c.id).min())
-                .and_then(|c| books.calendar_at(c, created_at));
-            let input = CaseInput {
-                created_at,
-                statuses: &l.statuses,
-                messages: &l.messages,
-                attribution: l.attribution.clone(),
-                internal: l.internal,
-                repeat: repeats.contains(id),
-                team_waits: &l.team_waits,
-                promises: &l.promises,
-                recoveries: &l.recoveries,
-                answers: &l.answers,
-                delivered: &l.delivered,
-                calendar,
-            };
+            let input = l.input(&books, created_at, repeats.contains(id));
             let new = case_items(&input, zone);
             let before = old.get(id).unwrap_or(&empty);
             if *before == new && old.contains_key(id) {
@@ -391,41 +400,20 @@ impl Store {
     ) -> Result<kept_core::metrics::TimeSplit> {
         by.require_staff()?;
         self.get_case(by, case).await?;
-        let books = {
-            let mut tx = self.db.begin_read().await?;
-            let books = self.books(&mut tx).await?;
-            let loaded = load(&mut tx, &[case.0]).await?;
-            (books, loaded)
-        };
-        let (books, loaded) = books;
+        let mut tx = self.db.begin_read().await?;
+        let books = self.books(&mut tx).await?;
+        let loaded = load(&mut tx, &[case.0]).await?;
+        drop(tx);
         let Some(l) = loaded.get(&case.0) else {
             return Err(kept_core::DomainError::NotFound { entity: "case" }.into());
         };
         let created_at = l.created_at.unwrap_or(now);
-        let calendar = l
-            .calendar
-            .or_else(|| books.calendars.iter().map(|c| c.id).min())
-            .and_then(|c| books.calendar_at(c, created_at));
-        let done = l.statuses.last().is_some_and(|(_, s)| matches!(s, Status::Solved | Status::Closed));
-        let end = if done {
-            l.statuses.iter().rev().find(|(_, s)| matches!(s, Status::Solved | Status::Closed)).map_or(now, |(t, _)| *t)
-        } else {
-            now
+        // Up to the resolution if the case is resolved now, else up to now.
+        let end = match l.statuses.last() {
+            Some((at, Status::Solved | Status::Closed)) => *at,
+            _ => now,
         };
-        let input = CaseInput {
-            created_at,
-            statuses: &l.statuses,
-            messages: &l.messages,
-            attribution: l.attribution.clone(),
-            internal: l.internal,
-            repeat: false,
-            team_waits: &l.team_waits,
-            promises: &l.promises,
-            recoveries: &l.recoveries,
-            answers: &l.answers,
-            delivered: &l.delivered,
-            calendar,
-        };
+        let input = l.input(&books, created_at, false);
         Ok(kept_core::metrics::time_split(&input, end.max(created_at)))
     }
 }
