@@ -15,6 +15,7 @@ mod cases;
 mod connect;
 mod db;
 mod error;
+mod floor;
 mod import;
 mod jobs;
 mod mail;
@@ -37,6 +38,7 @@ pub use cases::{
 pub use connect::{PoolSize, redact};
 pub use db::Backend;
 pub use error::{Result, StoreError};
+pub use floor::FloorRun;
 pub use import::{ImportSummary, Importer, LineError, MAX_REPORTED_ERRORS};
 pub use jobs::DueJob;
 pub use mail::{AttachmentInfo, InboundAttachment, InboundEmail, Ingested, MailSettings, OutboxItem, OutboxStatus};

@@ -51,21 +51,22 @@ impl TestDb {
     /// A fresh PostgreSQL schema, or `None` when the PostgreSQL suite is off.
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+        Some(Self::postgres_at(&admin_url).await.unwrap_or_else(|e| panic!("{POSTGRES_ENV}: {e}")))
+    }
+
+    /// A fresh schema in the PostgreSQL database at `admin_url`, migrated
+    /// (also what `kept bench` measures on), dropped on drop.
+    pub async fn postgres_at(admin_url: &str) -> crate::Result<TestDb> {
         let schema = unique("kept_t");
-        let admin =
-            Store::open(&admin_url, PoolSize { max: 2 }).await.unwrap_or_else(|e| panic!("{POSTGRES_ENV}: {e}"));
-        admin
-            .db
-            .execute(crate::db::Sql::built(format!("CREATE SCHEMA {schema}")), Vec::new())
-            .await
-            .unwrap_or_else(|e| panic!("create schema: {e}"));
+        let admin = Store::open(admin_url, PoolSize { max: 2 }).await?;
+        let created = admin.db.execute(crate::db::Sql::built(format!("CREATE SCHEMA {schema}")), Vec::new()).await;
         admin.close().await;
+        created?;
         let sep = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{sep}options[search_path]={schema}");
-        let store = Store::open_and_migrate(&url, PoolSize { max: 4 })
-            .await
-            .unwrap_or_else(|e| panic!("postgres test db: {e}"));
-        Some(TestDb { store, url, cleanup: Cleanup::Schema { admin_url, schema } })
+        let cleanup = Cleanup::Schema { admin_url: admin_url.to_owned(), schema };
+        let store = Store::open_and_migrate(&url, PoolSize { max: 4 }).await?;
+        Ok(TestDb { store, url, cleanup })
     }
 
     /// The URL a separate `kept` process can open this database with.

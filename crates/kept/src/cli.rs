@@ -94,6 +94,8 @@ enum Command {
     RebuildMetrics(crate::metrics_cli::RebuildArgs),
     /// Measure scorecard answer times on the database (BENCHMARKS.md).
     BenchScorecards(crate::metrics_cli::BenchArgs),
+    /// Measure intake over HTTP, the storage floor and reads (BENCHMARKS.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -292,6 +294,7 @@ pub async fn run() -> Result<(), Failure> {
             let store = Store::open_and_migrate(&url(args.db.clone()), PoolSize::default()).await?;
             crate::metrics_cli::rebuild(store, &args, file.time_zone.as_deref()).await
         }
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchScorecards(args) => {
             let store = Store::open_and_migrate(&url(args.db.clone()), PoolSize::default()).await?;
             crate::metrics_cli::bench(store, &args).await
@@ -508,7 +511,7 @@ async fn create_user(
     Ok(())
 }
 
-async fn create_token(store: &Store, email: &str, name: &str) -> Result<String, Failure> {
+pub(crate) async fn create_token(store: &Store, email: &str, name: &str) -> Result<String, Failure> {
     let email = Email::parse("user", email).map_err(|e| Failure::other(format!("user: {}", e.message)))?;
     let user =
         store.user_by_email(&email).await?.ok_or_else(|| Failure::other(format!("no person has the email {email}")))?;

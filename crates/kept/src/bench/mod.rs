@@ -1,0 +1,269 @@
+//! `kept bench`: the figures in BENCHMARKS.md, measured by one command.
+//!
+//! `kept bench` (intake): this binary serves a scratch database seeded with a
+//! small demo organisation, and blocking HTTP clients on loopback open,
+//! answer and solve cases as fast as it answers, at each concurrency; then
+//! the same rows go straight into the engine (the storage floor), and with
+//! `--peers` the same clients drive Request Tracker and django-helpdesk.
+//! `kept bench reads` measures the case list and case page on an existing
+//! (large) database. Scorecards: `kept bench-scorecards`; the promise storm:
+//! `cargo run --release -p kept --example breach_storm`.
+
+pub mod desk;
+mod intake;
+mod kept_desk;
+mod reads;
+mod stats;
+
+use crate::cli::{Failure, out};
+use crate::demo::{self, DemoOptions};
+use clap::{Args, Subcommand};
+use kept_server::clock::{Clock, SystemClock};
+use kept_store::test_support::TestDb;
+use stats::{mib, per_second, percentile_ms, resident_kib};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
+    #[command(flatten)]
+    intake: IntakeArgs,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Case list and case page latency on an existing database (e.g. a
+    /// `kept demo --cases 1000000`), through a `kept serve` started on it.
+    Reads(ReadsArgs),
+}
+
+#[derive(Args)]
+struct IntakeArgs {
+    /// Engines to measure, comma-separated: sqlite, postgres.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite")]
+    engines: Vec<String>,
+    /// The PostgreSQL database for `--engines postgres`; kept gets a scratch
+    /// schema in it, dropped afterwards.
+    #[arg(long, env = "KEPT_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// Concurrent clients, one run each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    clients: Vec<usize>,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Skip the storage floor.
+    #[arg(long)]
+    no_floor: bool,
+}
+
+#[derive(Args)]
+struct ReadsArgs {
+    #[arg(long, env = "KEPT_DATABASE_URL")]
+    database_url: String,
+    /// Who reads (an agent, lead or admin with a password).
+    #[arg(long, default_value = "admin@demo.kept")]
+    user: String,
+    /// Their password (for the web pages' session).
+    #[arg(long, env = "KEPT_PASSWORD", default_value = kept_core::demo::DEMO_PASSWORD)]
+    password: String,
+    /// Concurrent clients, one run each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    clients: Vec<usize>,
+    /// Requests per read and concurrency.
+    #[arg(long, default_value_t = 400)]
+    runs: u64,
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure { code: 1, message: message.into() }
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), Failure> {
+    out(&machine());
+    match args.command {
+        Some(BenchCommand::Reads(reads)) => run_reads(reads).await,
+        None => run_intake(args.intake).await,
+    }
+}
+
+/// The machine, the binary and the date, for the record.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    let size = std::env::current_exe().and_then(std::fs::metadata).map(|m| m.len()).unwrap_or(0);
+    let build =
+        if cfg!(debug_assertions) { "DEBUG build (figures meaningless; use --release)" } else { "release build" };
+    format!(
+        "kept {} {build}, binary {:.1} MiB; {cores} cores, {cpu}; {}",
+        env!("CARGO_PKG_VERSION"),
+        mib(size / 1024),
+        SystemClock.now().round(jiff::Unit::Second).unwrap_or(SystemClock.now())
+    )
+}
+
+async fn scratch(engine: &str, postgres_url: &str) -> Result<TestDb, Failure> {
+    match engine {
+        "sqlite" => Ok(TestDb::sqlite().await),
+        "postgres" => TestDb::postgres_at(postgres_url).await.map_err(|e| fail(format!("postgres: {e}"))),
+        other => Err(Failure::input(format!("--engines: unknown engine {other:?} (sqlite or postgres)"))),
+    }
+}
+
+/// A scratch database with a small demo organisation and an agent's token.
+async fn seeded(engine: &str, postgres_url: &str) -> Result<(TestDb, String), Failure> {
+    let db = scratch(engine, postgres_url).await?;
+    let options = DemoOptions { cases: 200, days: 30, seed: 42 };
+    demo::seed(&db.store, &options, SystemClock.now()).await?;
+    let token = crate::cli::create_token(&db.store, "agent@demo.kept", "bench").await?;
+    Ok((db, token))
+}
+
+async fn run_intake(args: IntakeArgs) -> Result<(), Failure> {
+    let seconds = Duration::from_secs(args.seconds.max(1));
+    out(&format!(
+        "intake: each case = create with a first message, one agent reply, solve (3 requests); {} s per run",
+        seconds.as_secs()
+    ));
+    for engine in &args.engines {
+        let (db, token) = seeded(engine, &args.postgres_url).await?;
+        db.store.close().await;
+        let kept_runs = tokio::task::block_in_place(|| intake_kept(engine, db.url(), &token, &args.clients, seconds))?;
+        drop(db);
+        if !args.no_floor {
+            floor(engine, &args.postgres_url, &args.clients, seconds, &kept_runs).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Cases per second kept reached at each concurrency.
+type Rates = Vec<(usize, f64)>;
+
+fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: Duration) -> Result<Rates, Failure> {
+    let server = kept_desk::Server::start(url).map_err(fail)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let idle = resident_kib(server.pid()).map(|(rss, _)| rss).unwrap_or(0);
+    out(&format!(
+        "\nkept on {engine}: start-up to the first answered request {:.0} ms; idle resident memory {:.1} MiB",
+        server.start_up.as_secs_f64() * 1000.0,
+        mib(idle)
+    ));
+    let desk = kept_desk::KeptDesk::connect(&server.base, token).map_err(fail)?;
+    let rates = drive(&desk, levels, seconds, Some(server.pid()))?;
+    drop(server);
+    Ok(rates)
+}
+
+/// Runs the intake workload at each concurrency and prints a table row per
+/// run; `pid` is the server process whose memory to sample, if known.
+fn drive(desk: &dyn desk::Desk, levels: &[usize], seconds: Duration, pid: Option<u32>) -> Result<Rates, Failure> {
+    out(&format!("{}:", desk.name()));
+    out("  clients   cases/s  requests/s   p50 ms   p99 ms   max ms  errors  peak resident MiB");
+    let mut rates = Vec::new();
+    for &clients in levels {
+        let peak = std::sync::atomic::AtomicU64::new(0);
+        let sample = |stop: &AtomicBool| {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some((rss, _)) = pid.and_then(resident_kib) {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        let mut run = intake::run(desk, clients.max(1), seconds, sample).map_err(fail)?;
+        let cases = per_second(run.cases, run.elapsed);
+        let peak = peak.into_inner();
+        out(&format!(
+            "  {clients:>7} {cases:>9.1} {:>11.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>18}",
+            per_second(run.requests - run.errors, run.elapsed),
+            percentile_ms(&mut run.latencies_us, 50.0),
+            percentile_ms(&mut run.latencies_us, 99.0),
+            percentile_ms(&mut run.latencies_us, 100.0),
+            run.errors,
+            if pid.is_some() { format!("{:.1}", mib(peak)) } else { "-".into() },
+        ));
+        if let Some(e) = run.first_error {
+            out(&format!("          first error: {e}"));
+        }
+        rates.push((clients, cases));
+    }
+    Ok(rates)
+}
+
+async fn floor(
+    engine: &str,
+    postgres_url: &str,
+    levels: &[usize],
+    seconds: Duration,
+    kept: &Rates,
+) -> Result<(), Failure> {
+    let db = scratch(engine, postgres_url).await?;
+    db.store.floor_prepare().await?;
+    out(&format!("floor on {engine}: the same three transactions per case, straight into the engine"));
+    out("  clients   cases/s   p50 ms   p99 ms   kept/floor");
+    for &clients in levels {
+        let mut run = db.store.floor_run(clients.max(1), seconds).await?;
+        let cases = per_second(run.cases, run.elapsed);
+        let ratio = kept.iter().find(|(c, _)| *c == clients).map(|(_, k)| k / cases);
+        out(&format!(
+            "  {clients:>7} {cases:>9.1} {:>8.2} {:>8.2} {:>11}",
+            percentile_ms(&mut run.latencies_us, 50.0),
+            percentile_ms(&mut run.latencies_us, 99.0),
+            ratio.map(|r| format!("{:.1} %", r * 100.0)).unwrap_or_default(),
+        ));
+    }
+    db.store.floor_drop().await?;
+    Ok(())
+}
+
+async fn run_reads(args: ReadsArgs) -> Result<(), Failure> {
+    let store = kept_store::Store::open(&args.database_url, kept_store::PoolSize { max: 2 }).await?;
+    // The demo's case ids run from 1 to the count.
+    let cases = store.count_rows_unchecked("cases").await?;
+    let token = crate::cli::create_token(&store, &args.user, "bench reads").await?;
+    store.close().await;
+    tokio::task::block_in_place(|| {
+        let server = kept_desk::Server::start(&args.database_url).map_err(fail)?;
+        let cookie = reads::web_session(&server.base, &args.user, &args.password).map_err(fail)?;
+        out(&format!(
+            "reads on {} cases as {} ({} requests each, ids drawn from a fixed sequence); start-up {:.0} ms",
+            cases,
+            args.user,
+            args.runs,
+            server.start_up.as_secs_f64() * 1000.0
+        ));
+        out("  read                                             clients   req/s   p50 ms   p99 ms   max ms  errors");
+        for read in &reads::READS {
+            // One pass to warm caches, as a desk in use has them.
+            reads::measure(&server.base, &token, &cookie, read, cases, 1, 20);
+            for &clients in &args.clients {
+                let r = reads::measure(&server.base, &token, &cookie, read, cases, clients.max(1), args.runs);
+                out(&format!(
+                    "  {:<48} {:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>7}",
+                    r.name,
+                    r.clients,
+                    per_second(r.requests - r.errors, r.elapsed),
+                    r.p50,
+                    r.p99,
+                    r.max,
+                    r.errors
+                ));
+                if let Some(e) = r.first_error {
+                    out(&format!("          first error: {e}"));
+                }
+            }
+        }
+        let rss = resident_kib(server.pid()).map(|(_, peak)| peak).unwrap_or(0);
+        out(&format!("  peak resident memory of kept serve: {:.1} MiB", mib(rss)));
+        Ok(())
+    })
+}

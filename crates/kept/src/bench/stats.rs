@@ -1,0 +1,61 @@
+//! Percentiles and the figures a run reports.
+
+use std::time::Duration;
+
+/// Nearest-rank percentile of unsorted microsecond samples, in milliseconds.
+pub fn percentile_ms(samples: &mut [u64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_unstable();
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    let index = rank.clamp(1, samples.len()) - 1;
+    samples[index] as f64 / 1000.0
+}
+
+/// Events per second over an elapsed time.
+pub fn per_second(count: u64, elapsed: Duration) -> f64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds > 0.0 { count as f64 / seconds } else { f64::NAN }
+}
+
+/// Resident memory of a process in KiB: `VmRSS` now and `VmHWM`, the peak.
+pub fn resident_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut s: Vec<u64> = (1..=100).map(|v| v * 1000).collect();
+        assert_eq!(percentile_ms(&mut s, 50.0), 50.0);
+        assert_eq!(percentile_ms(&mut s, 99.0), 99.0);
+        assert_eq!(percentile_ms(&mut s, 100.0), 100.0);
+        let mut one = vec![7_000];
+        assert_eq!(percentile_ms(&mut one, 99.0), 7.0);
+        let mut three = vec![3_000, 1_000, 2_000];
+        assert_eq!(percentile_ms(&mut three, 50.0), 2.0);
+        assert!(percentile_ms(&mut [], 50.0).is_nan());
+    }
+
+    #[test]
+    fn reads_this_process_memory() {
+        let (rss, peak) = resident_kib(std::process::id()).unwrap();
+        assert!(rss > 0 && peak >= rss, "{rss} {peak}");
+    }
+}
