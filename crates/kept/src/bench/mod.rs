@@ -12,6 +12,7 @@
 pub mod desk;
 mod intake;
 mod kept_desk;
+mod load;
 mod reads;
 mod stats;
 
@@ -37,6 +38,26 @@ enum BenchCommand {
     /// Case list and case page latency on an existing database (e.g. a
     /// `kept demo --cases 1000000`), through a `kept serve` started on it.
     Reads(ReadsArgs),
+    /// A mixed workload (creation, replies, status changes, queue and
+    /// scorecard reads) at a fixed rate for minutes; p99 per minute.
+    Load(LoadArgs),
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    engine: String,
+    #[arg(long, env = "KEPT_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    #[arg(long, default_value_t = 10)]
+    minutes: u64,
+    /// Requests per second, all kinds together.
+    #[arg(long, default_value_t = 100)]
+    rate: u32,
+    /// Client threads sending them.
+    #[arg(long, default_value_t = 32)]
+    workers: usize,
 }
 
 #[derive(Args)]
@@ -85,6 +106,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     out(&machine());
     match args.command {
         Some(BenchCommand::Reads(reads)) => run_reads(reads).await,
+        Some(BenchCommand::Load(load)) => run_load(load).await,
         None => run_intake(args.intake).await,
     }
 }
@@ -266,4 +288,42 @@ async fn run_reads(args: ReadsArgs) -> Result<(), Failure> {
         out(&format!("  peak resident memory of kept serve: {:.1} MiB", mib(rss)));
         Ok(())
     })
+}
+
+async fn run_load(args: LoadArgs) -> Result<(), Failure> {
+    let (db, token) = seeded(&args.engine, &args.postgres_url).await?;
+    let first_cases = db.store.count_rows_unchecked("cases").await?;
+    db.store.close().await;
+    let duration = Duration::from_secs(args.minutes.max(1) * 60);
+    tokio::task::block_in_place(|| {
+        let server = kept_desk::Server::start(db.url()).map_err(fail)?;
+        let desk = kept_desk::KeptDesk::connect(&server.base, &token).map_err(fail)?;
+        out(&format!(
+            "load on {}: {} requests/s for {} min from {} clients (of 20: 4 create, 5 reply, 3 status, 4 queue, 2 case, 2 scorecard); latency from when each request was due",
+            args.engine, args.rate, args.minutes, args.workers
+        ));
+        out("  minute  requests  errors  refused   p50 ms   p99 ms   max ms  resident MiB");
+        let target = load::Target { base: &server.base, token: &token, requesters: &desk.requesters, first_cases };
+        let mut minutes = load::run(&target, args.rate, duration, args.workers);
+        let rss = resident_kib(server.pid()).unwrap_or((0, 0));
+        let mut all = load::Minute::default();
+        for (i, m) in minutes.iter_mut().enumerate() {
+            out(&load_row(&(i + 1).to_string(), m));
+            if let Some(e) = m.first_error.take() {
+                out(&format!("          first error: {e}"));
+            }
+            all.requests += m.requests;
+            all.errors += m.errors;
+            all.refused += m.refused;
+            all.latencies_us.append(&mut m.latencies_us);
+        }
+        out(&format!("{} {:>13.1} (peak {:.1})", load_row("all", &mut all), mib(rss.0), mib(rss.1)));
+        drop(server);
+        Ok(())
+    })
+}
+
+fn load_row(label: &str, m: &mut load::Minute) -> String {
+    let (p50, p99, max) = (m.p(50.0), m.p(99.0), m.p(100.0));
+    format!("  {label:>6} {:>9} {:>7} {:>8} {p50:>8.2} {p99:>8.2} {max:>8.2}", m.requests, m.errors, m.refused)
 }
