@@ -6,6 +6,7 @@
 
 mod cli {
     mod backup;
+    mod bench;
     mod browser;
     mod commands;
     mod import;

@@ -50,8 +50,9 @@ struct LoadArgs {
     engine: String,
     #[arg(long, env = "KEPT_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
     postgres_url: String,
-    #[arg(long, default_value_t = 10)]
-    minutes: u64,
+    /// How long [default: 10 minutes].
+    #[arg(long, default_value_t = 600)]
+    seconds: u64,
     /// Requests per second, all kinds together.
     #[arg(long, default_value_t = 100)]
     rate: u32,
@@ -294,13 +295,13 @@ async fn run_load(args: LoadArgs) -> Result<(), Failure> {
     let (db, token) = seeded(&args.engine, &args.postgres_url).await?;
     let first_cases = db.store.count_rows_unchecked("cases").await?;
     db.store.close().await;
-    let duration = Duration::from_secs(args.minutes.max(1) * 60);
+    let duration = Duration::from_secs(args.seconds.max(1));
     tokio::task::block_in_place(|| {
         let server = kept_desk::Server::start(db.url()).map_err(fail)?;
         let desk = kept_desk::KeptDesk::connect(&server.base, &token).map_err(fail)?;
         out(&format!(
-            "load on {}: {} requests/s for {} min from {} clients (of 20: 4 create, 5 reply, 3 status, 4 queue, 2 case, 2 scorecard); latency from when each request was due",
-            args.engine, args.rate, args.minutes, args.workers
+            "load on {}: {} requests/s for {} s from {} clients (of 20: 4 create, 5 reply, 3 status, 4 queue, 2 case, 2 scorecard); latency from when each request was due",
+            args.engine, args.rate, args.seconds, args.workers
         ));
         out("  minute  requests  errors  refused   p50 ms   p99 ms   max ms  resident MiB");
         let target = load::Target { base: &server.base, token: &token, requesters: &desk.requesters, first_cases };
