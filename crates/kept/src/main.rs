@@ -2,6 +2,7 @@
 //! organisation and administering people and tokens. Thin: it parses the
 //! command line and configuration, then calls the library crates.
 
+mod bench;
 mod calendar_cli;
 mod cli;
 mod config;
