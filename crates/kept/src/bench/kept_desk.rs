@@ -69,12 +69,15 @@ impl Drop for Server {
     }
 }
 
-/// Keeps connections alive between requests, like any real client; status
-/// codes are read, not turned into errors.
+/// Keeps connections alive between requests where the server allows it,
+/// like any real client; status codes are read, not turned into errors;
+/// redirects are not followed (a login answers with its session cookie on
+/// the redirect itself).
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into()
 }

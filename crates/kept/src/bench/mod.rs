@@ -13,6 +13,7 @@ pub mod desk;
 mod intake;
 mod kept_desk;
 mod load;
+mod peers;
 mod reads;
 mod stats;
 
@@ -21,7 +22,7 @@ use crate::demo::{self, DemoOptions};
 use clap::{Args, Subcommand};
 use kept_server::clock::{Clock, SystemClock};
 use kept_store::test_support::TestDb;
-use stats::{mib, per_second, percentile_ms, resident_kib};
+use stats::{group_pss_kib, mib, per_second, percentile_ms, resident_kib};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -79,6 +80,14 @@ struct IntakeArgs {
     /// Skip the storage floor.
     #[arg(long)]
     no_floor: bool,
+    /// Also drive Request Tracker 5 and django-helpdesk with the same
+    /// workload (installed and started by bench/peers/*.sh; needs root for
+    /// apt) and print kept's rate as a multiple of theirs.
+    #[arg(long)]
+    peers: bool,
+    /// The checkout that holds bench/peers/.
+    #[arg(long, default_value = ".")]
+    repo: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -156,6 +165,7 @@ async fn run_intake(args: IntakeArgs) -> Result<(), Failure> {
         "intake: each case = create with a first message, one agent reply, solve (3 requests); {} s per run",
         seconds.as_secs()
     ));
+    let mut first: Option<Rates> = None;
     for engine in &args.engines {
         let (db, token) = seeded(engine, &args.postgres_url).await?;
         db.store.close().await;
@@ -164,7 +174,39 @@ async fn run_intake(args: IntakeArgs) -> Result<(), Failure> {
         if !args.no_floor {
             floor(engine, &args.postgres_url, &args.clients, seconds, &kept_runs).await?;
         }
+        first.get_or_insert(kept_runs);
     }
+    if args.peers {
+        let kept = first.unwrap_or_default();
+        tokio::task::block_in_place(|| peers(&args, seconds, &kept))?;
+    }
+    Ok(())
+}
+
+/// The same intake against each peer, and kept's rate (on the first engine
+/// measured) as a multiple of the peer's at the same concurrency. Peer
+/// memory is the PSS of its whole process group (server and workers).
+fn peers(args: &IntakeArgs, seconds: Duration, kept: &Rates) -> Result<(), Failure> {
+    type Make = fn(&peers::Peer) -> Result<Box<dyn desk::Desk>, String>;
+    let all: [(&str, Make); 2] = [
+        ("rt5.sh", |p| peers::Rt5::from_peer(p).map(|d| Box::new(d) as Box<dyn desk::Desk>)),
+        ("django-helpdesk.sh", |p| peers::DjangoHelpdesk::from_peer(p).map(|d| Box::new(d) as Box<dyn desk::Desk>)),
+    ];
+    let mut ratios = Vec::new();
+    for (script, make) in all {
+        let peer = peers::Peer::start(&args.repo, script).map_err(fail)?;
+        let desk = make(&peer).map_err(fail)?;
+        let group = peer.pgid();
+        out(&format!("\n{} (bench/peers/{script}; memory = PSS of its process group):", desk.name()));
+        let rates = drive(desk.as_ref(), &args.clients, seconds, &|| group.and_then(group_pss_kib))?;
+        for (clients, rate) in rates {
+            if let Some((_, k)) = kept.iter().find(|(c, _)| *c == clients) {
+                ratios.push(format!("  {clients:>3} clients: kept / {} = {:.0}x", desk.name(), k / rate));
+            }
+        }
+    }
+    out("\nkept (first engine above) against the peers, cases per second at the same concurrency:");
+    ratios.iter().for_each(|r| out(r));
     Ok(())
 }
 
@@ -181,23 +223,29 @@ fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: 
         mib(idle)
     ));
     let desk = kept_desk::KeptDesk::connect(&server.base, token).map_err(fail)?;
-    let rates = drive(&desk, levels, seconds, Some(server.pid()))?;
+    let pid = server.pid();
+    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss))?;
     drop(server);
     Ok(rates)
 }
 
 /// Runs the intake workload at each concurrency and prints a table row per
-/// run; `pid` is the server process whose memory to sample, if known.
-fn drive(desk: &dyn desk::Desk, levels: &[usize], seconds: Duration, pid: Option<u32>) -> Result<Rates, Failure> {
+/// run; `memory` samples the desk's memory in KiB.
+fn drive(
+    desk: &dyn desk::Desk,
+    levels: &[usize],
+    seconds: Duration,
+    memory: &(dyn Fn() -> Option<u64> + Sync),
+) -> Result<Rates, Failure> {
     out(&format!("{}:", desk.name()));
-    out("  clients   cases/s  requests/s   p50 ms   p99 ms   max ms  errors  peak resident MiB");
+    out("  clients   cases/s  requests/s   p50 ms   p99 ms   max ms  errors  peak memory MiB");
     let mut rates = Vec::new();
     for &clients in levels {
         let peak = std::sync::atomic::AtomicU64::new(0);
         let sample = |stop: &AtomicBool| {
             while !stop.load(Ordering::Relaxed) {
-                if let Some((rss, _)) = pid.and_then(resident_kib) {
-                    peak.fetch_max(rss, Ordering::Relaxed);
+                if let Some(kib) = memory() {
+                    peak.fetch_max(kib, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -212,7 +260,7 @@ fn drive(desk: &dyn desk::Desk, levels: &[usize], seconds: Duration, pid: Option
             percentile_ms(&mut run.latencies_us, 99.0),
             percentile_ms(&mut run.latencies_us, 100.0),
             run.errors,
-            if pid.is_some() { format!("{:.1}", mib(peak)) } else { "-".into() },
+            if peak > 0 { format!("{:.1}", mib(peak)) } else { "-".into() },
         ));
         if let Some(e) = run.first_error {
             out(&format!("          first error: {e}"));

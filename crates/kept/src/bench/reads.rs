@@ -40,8 +40,7 @@ pub struct ReadRun {
 
 /// Logs in through the login form, as a browser does; the session cookie.
 pub fn web_session(base: &str, email: &str, password: &str) -> Result<String, String> {
-    // The session cookie comes with the redirect after the form: not followed.
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let agent = agent();
     let mut page = agent.get(&format!("{base}/login")).call().map_err(|e| format!("GET /login: {e}"))?;
     let cookies = cookie_pairs(&page);
     let html = page.body_mut().read_to_string().map_err(|e| format!("GET /login: {e}"))?;

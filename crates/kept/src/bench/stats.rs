@@ -32,6 +32,30 @@ pub fn resident_kib(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Proportional memory (PSS, shared pages split between their users) of
+/// every process in a process group, in KiB: a prefork server's workers
+/// share most of their pages, so their RSS would count them many times.
+pub fn group_pss_kib(pgid: u32) -> Option<u64> {
+    let mut total = 0;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the parenthesised command name: state ppid pgrp …
+        let group = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
+        if group != Some(pgid) {
+            continue;
+        }
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
+        let pss = rollup.lines().find_map(|l| l.strip_prefix("Pss:")).and_then(|v| v.split_whitespace().next());
+        if let Some(kib) = pss.and_then(|v| v.parse::<u64>().ok()) {
+            total += kib;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -57,5 +81,13 @@ mod tests {
     fn reads_this_process_memory() {
         let (rss, peak) = resident_kib(std::process::id()).unwrap();
         assert!(rss > 0 && peak >= rss, "{rss} {peak}");
+    }
+
+    #[test]
+    fn reads_the_memory_of_this_process_group() {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let group: u32 = stat.rsplit_once(')').unwrap().1.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert!(group_pss_kib(group).unwrap() > 0);
+        assert_eq!(group_pss_kib(u32::MAX), None);
     }
 }
