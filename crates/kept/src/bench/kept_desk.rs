@@ -23,7 +23,8 @@ impl Server {
         let spawned = Instant::now();
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
-            .env("KEPT_LOG", "warn")
+            // Slow pool acquisitions are what a saturating load is made of: not news.
+            .env("KEPT_LOG", "warn,sqlx::pool::acquire=error")
             .env_remove("KEPT_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
