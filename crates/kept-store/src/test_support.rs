@@ -282,3 +282,25 @@ impl Store {
         self.db.fetch_one(sql, Vec::new()).await?.int("n")
     }
 }
+
+impl Store {
+    /// Runs a raw SELECT and returns `columns` of every row as text (integers
+    /// formatted, NULL as `None`): for tests that state invariants of the
+    /// schema in SQL, such as "no change was left half-written by a crash".
+    /// Columns must be BIGINT or text (cast booleans and integer literals to
+    /// BIGINT in the query: PostgreSQL types a literal 1 as INT4).
+    pub async fn rows_unchecked(&self, sql: &str, columns: &[&str]) -> crate::Result<Vec<Vec<Option<String>>>> {
+        let rows = self.db.fetch_all(crate::db::Sql::built(sql.to_owned()), Vec::new()).await?;
+        rows.iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| match r.opt_int(c) {
+                        Ok(n) => Ok(n.map(|n| n.to_string())),
+                        Err(_) => r.opt_text(c),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}

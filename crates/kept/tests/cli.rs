@@ -8,6 +8,7 @@ mod cli {
     mod backup;
     mod browser;
     mod commands;
+    mod crash;
     mod import;
     pub mod process;
     mod replicas;
