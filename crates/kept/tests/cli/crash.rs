@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use kept_core::permissions::Principal;
 use kept_store::Backend;
 use kept_store::Store;
-use kept_store::test_support::{Fixture, POSTGRES_ENV, TestDb};
+use kept_store::test_support::{Fixture, POSTGRES_ENV, TestDb, TextRows};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -131,9 +131,7 @@ fn kills() -> usize {
 }
 
 fn seed() -> u64 {
-    std::env::var("KEPT_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    })
+    std::env::var("KEPT_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| now().as_nanosecond() as u64)
 }
 
 fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
@@ -142,13 +140,20 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
     let (kills, seed) = (kills(), seed());
     eprintln!("{engine}: {kills} kills, KEPT_CRASH_SEED={seed}");
     let mut rng = Rng::new(seed);
+    // The server's PostgreSQL sessions carry a name, to tell when they are gone.
+    let app = (db.store.backend() == Backend::Postgres).then(|| format!("kept-crash-{}", std::process::id()));
+    let url = match &app {
+        Some(app) => format!("{}{}application_name={app}", db.url(), if db.url().contains('?') { '&' } else { '?' }),
+        None => db.url().to_owned(),
+    };
     let mut acked = Acked::default();
     // Writes the database holds that no client was told about (answers cut by a kill).
     let mut unanswered = 0;
     for round in 0..kills {
         let delay = Duration::from_millis(KILL_AFTER_MS.start + rng.below(KILL_AFTER_MS.end - KILL_AFTER_MS.start));
         let before = (acked.cases.len(), acked.replies.len());
-        let got = load_and_kill(db.url(), &desk, round, seed ^ rng.below(u64::MAX), delay);
+        let got = load_and_kill(&url, &desk, round, seed ^ rng.below(u64::MAX), delay);
+        let settled = app.as_ref().map(|app| rt.block_on(settle(&db.store, app)));
         acked.refused += got.refused;
         acked.cases.extend(got.cases);
         acked.replies.extend(got.replies);
@@ -160,7 +165,7 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
         let landed = totals.messages - acked.cases.len() - acked.replies.len();
         eprintln!(
             "{engine} kill {:>2}: after {:>3} ms; acknowledged {:>3} cases, {:>3} replies; {} writes landed unanswered; \
-             database {} cases, {} messages, {} events; checked in {} ms{}",
+             database {} cases, {} messages, {} events; {}checked in {} ms{}",
             round + 1,
             delay.as_millis(),
             acked.cases.len() - before.0,
@@ -169,13 +174,14 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
             totals.cases,
             totals.messages,
             totals.events,
+            settled.map(|d| format!("sessions gone {} ms after the kill; ", d.as_millis())).unwrap_or_default(),
             checking.elapsed().as_millis(),
             if rebuild { " (rollups = rebuild)" } else { "" },
         );
         unanswered = landed;
     }
     // A restarted server serves what was acknowledged (a sample, over HTTP).
-    let served = Served::start(db.url());
+    let served = Served::start(&url);
     let mut sample: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
     for case in acked.cases.iter().step_by((acked.cases.len() / 20).max(1)) {
         sample.entry(case.id).or_default().push(&case.message);
@@ -229,6 +235,24 @@ fn get(base: &str, token: &str, path: &str) -> Value {
         .body_mut()
         .read_json()
         .unwrap()
+}
+
+/// On PostgreSQL a killed server's sessions outlive it until the database
+/// notices the closed socket, and a COMMIT one had already received still
+/// lands. The checks wait for them to be gone, so that nothing changes under
+/// them. (SQLite has no such afterlife: the killed process was the writer.)
+async fn settle(store: &Store, app: &str) -> Duration {
+    let sql = format!("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = '{app}'");
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        let left = store.rows_unchecked(&sql, &["n"]).await.unwrap();
+        if int(&left[0][0]) == 0 {
+            return started.elapsed();
+        }
+        assert!(Instant::now() < deadline, "the killed server's sessions are still there after 10 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Starts the server, lets the clients loose, kills the server after
@@ -371,8 +395,71 @@ struct Totals {
     events: usize,
 }
 
-async fn rows(store: &Store, sql: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
-    store.rows_unchecked(sql, columns).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+type Query = (&'static str, &'static [&'static str]);
+
+const CASES: Query = ("SELECT id, status FROM cases", &["id", "status"]);
+const MESSAGES: Query = (
+    "SELECT id, case_id, author_role, CAST(CASE WHEN public THEN 1 ELSE 0 END AS BIGINT) AS public, body, created_at \
+     FROM messages",
+    &["id", "case_id", "author_role", "public", "body", "created_at"],
+);
+const EVENTS: Query = (
+    "SELECT case_id, kind, at, after_value, data, dedup_key FROM events ORDER BY id",
+    &["case_id", "kind", "at", "after_value", "data", "dedup_key"],
+);
+const CLOCKS: Query = (
+    "SELECT case_id, kind, ordinal, transitions FROM promise_instances",
+    &["case_id", "kind", "ordinal", "transitions"],
+);
+/// Running clocks whose deadline is ahead but no job is due by then.
+const UNSCHEDULED: Query = (
+    "SELECT p.case_id, p.kind, p.breach_at FROM promise_instances p JOIN cases c ON c.id = p.case_id \
+     WHERE p.status = 'running' AND p.breach_at > c.clocks_at AND NOT EXISTS \
+     (SELECT 1 FROM jobs j WHERE j.kind = 'promise_clock' AND j.case_id = p.case_id AND j.run_at <= p.breach_at)",
+    &["case_id", "kind", "breach_at"],
+);
+/// Public agent replies to a customer without their email in the outbox.
+const UNMAILED: Query = (
+    "SELECT m.id FROM messages m JOIN cases c ON c.id = m.case_id JOIN users u ON u.id = c.requester_id \
+     WHERE m.author_role = 'agent' AND m.public = TRUE AND u.active = TRUE AND m.author_id <> c.requester_id \
+     AND c.channel <> 'internal' AND NOT EXISTS (SELECT 1 FROM mail_messages mm JOIN outbox o ON o.mail_id = mm.id \
+     WHERE mm.message_row_id = m.id AND mm.direction = 'out')",
+    &["id"],
+);
+/// SQLite only: messages (by id) and subjects (minus the case id) missing from the search index.
+const UNINDEXED: Query = (
+    "SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM search_docs s WHERE s.rowid = m.id) \
+     UNION ALL SELECT -c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM search_docs s WHERE s.rowid = -c.id)",
+    &["id"],
+);
+
+/// The database at one instant, as the checks read it.
+struct Snapshot {
+    cases: TextRows,
+    messages: TextRows,
+    events: TextRows,
+    clocks: TextRows,
+    unscheduled: TextRows,
+    unmailed: TextRows,
+    unindexed: TextRows,
+}
+
+async fn read(store: &Store) -> Snapshot {
+    let mut queries = vec![CASES, MESSAGES, EVENTS, CLOCKS, UNSCHEDULED, UNMAILED];
+    if store.backend() == Backend::Sqlite {
+        queries.push(UNINDEXED);
+    }
+    let mut all = store.snapshot_unchecked(&queries).await.unwrap().into_iter();
+    let mut next = || all.next().unwrap_or_default();
+    Snapshot {
+        cases: next(),
+        messages: next(),
+        events: next(),
+        clocks: next(),
+        unscheduled: next(),
+        unmailed: next(),
+        unindexed: next(),
+    }
 }
 
 fn int(v: &Option<String>) -> i64 {
@@ -420,46 +507,34 @@ struct Event {
 /// Everything a kill must leave true; the problems found, if any.
 async fn check(store: &Store, acked: &Acked, rebuild: bool) -> Result<Totals, Vec<String>> {
     let mut problems = Vec::new();
-    let cases: BTreeMap<i64, String> = rows(store, "SELECT id, status FROM cases", &["id", "status"])
-        .await
+    let snap = read(store).await;
+    let cases: BTreeMap<i64, String> = snap.cases.iter().map(|r| (int(&r[0]), text(&r[1]))).collect();
+    let messages: BTreeMap<i64, Message> = snap
+        .messages
         .iter()
-        .map(|r| (int(&r[0]), text(&r[1])))
+        .map(|r| {
+            let m = Message {
+                case_id: int(&r[1]),
+                role: text(&r[2]),
+                public: int(&r[3]) == 1,
+                body: text(&r[4]),
+                created_at: int(&r[5]),
+            };
+            (int(&r[0]), m)
+        })
         .collect();
-    let messages: BTreeMap<i64, Message> = rows(
-        store,
-        "SELECT id, case_id, author_role, CAST(CASE WHEN public THEN 1 ELSE 0 END AS BIGINT) AS public, body, created_at \
-         FROM messages",
-        &["id", "case_id", "author_role", "public", "body", "created_at"],
-    )
-    .await
-    .iter()
-    .map(|r| {
-        let m = Message {
-            case_id: int(&r[1]),
-            role: text(&r[2]),
-            public: int(&r[3]) == 1,
-            body: text(&r[4]),
-            created_at: int(&r[5]),
-        };
-        (int(&r[0]), m)
-    })
-    .collect();
-    let events: Vec<Event> = rows(
-        store,
-        "SELECT case_id, kind, at, after_value, data, dedup_key FROM events ORDER BY id",
-        &["case_id", "kind", "at", "after_value", "data", "dedup_key"],
-    )
-    .await
-    .iter()
-    .map(|r| Event {
-        case_id: int(&r[0]),
-        kind: text(&r[1]),
-        at: int(&r[2]),
-        after: parse(&r[3]),
-        data: parse(&r[4]),
-        dedup: r[5].clone(),
-    })
-    .collect();
+    let events: Vec<Event> = snap
+        .events
+        .iter()
+        .map(|r| Event {
+            case_id: int(&r[0]),
+            kind: text(&r[1]),
+            at: int(&r[2]),
+            after: parse(&r[3]),
+            data: parse(&r[4]),
+            dedup: r[5].clone(),
+        })
+        .collect();
 
     // Nothing half-written: every event and message belongs to a case ...
     for e in &events {
@@ -576,8 +651,8 @@ async fn check(store: &Store, acked: &Acked, rebuild: bool) -> Result<Totals, Ve
         }
     }
 
-    promises_and_jobs(store, &cases, &events, &mut problems).await;
-    side_effects(store, &mut problems).await;
+    promises_and_jobs(&snap, &cases, &events, &mut problems);
+    side_effects(&snap, &mut problems);
 
     if rebuild && problems.is_empty() {
         let live = store.rollup_snapshot().await.unwrap();
@@ -609,7 +684,7 @@ async fn check(store: &Store, acked: &Acked, rebuild: bool) -> Result<Totals, Ve
 /// once, keyed `promise:{case}:{clock}:{ordinal}:{i}`), every case has its
 /// clocks (the policy covers every case), and every running clock whose
 /// deadline is still ahead has a job due no later than that deadline.
-async fn promises_and_jobs(store: &Store, cases: &BTreeMap<i64, String>, events: &[Event], problems: &mut Vec<String>) {
+fn promises_and_jobs(snap: &Snapshot, cases: &BTreeMap<i64, String>, events: &[Event], problems: &mut Vec<String>) {
     let mut logged: HashMap<String, BTreeSet<i64>> = HashMap::new();
     for e in events {
         if let Some(key) = &e.dedup
@@ -618,14 +693,8 @@ async fn promises_and_jobs(store: &Store, cases: &BTreeMap<i64, String>, events:
             logged.entry(clock.to_owned()).or_default().insert(i.parse().unwrap());
         }
     }
-    let clocks = rows(
-        store,
-        "SELECT case_id, kind, ordinal, transitions FROM promise_instances",
-        &["case_id", "kind", "ordinal", "transitions"],
-    )
-    .await;
     let mut with_clocks = BTreeSet::new();
-    for r in &clocks {
+    for r in &snap.clocks {
         let key = format!("promise:{}:{}:{}", int(&r[0]), text(&r[1]), int(&r[2]));
         with_clocks.insert(int(&r[0]));
         let transitions = int(&r[3]);
@@ -640,15 +709,7 @@ async fn promises_and_jobs(store: &Store, cases: &BTreeMap<i64, String>, events:
     for case in cases.keys().filter(|c| !with_clocks.contains(c)) {
         problems.push(format!("case {case} has no promise clocks"));
     }
-    let unscheduled = rows(
-        store,
-        "SELECT p.case_id, p.kind, p.breach_at, c.clocks_at FROM promise_instances p JOIN cases c ON c.id = p.case_id \
-         WHERE p.status = 'running' AND p.breach_at > c.clocks_at AND NOT EXISTS \
-         (SELECT 1 FROM jobs j WHERE j.kind = 'promise_clock' AND j.case_id = p.case_id AND j.run_at <= p.breach_at)",
-        &["case_id", "kind", "breach_at", "clocks_at"],
-    )
-    .await;
-    for r in unscheduled {
+    for r in &snap.unscheduled {
         problems.push(format!(
             "running {} clock of case {} due at {:?} has no job",
             text(&r[1]),
@@ -661,29 +722,11 @@ async fn promises_and_jobs(store: &Store, cases: &BTreeMap<i64, String>, events:
 /// What a write does besides the case's own rows, in the same transaction:
 /// a public agent reply queues its email to the requester; on SQLite every
 /// message and subject is in the search index.
-async fn side_effects(store: &Store, problems: &mut Vec<String>) {
-    let unmailed = rows(
-        store,
-        "SELECT m.id FROM messages m JOIN cases c ON c.id = m.case_id JOIN users u ON u.id = c.requester_id \
-         WHERE m.author_role = 'agent' AND m.public = TRUE AND u.active = TRUE AND m.author_id <> c.requester_id \
-         AND c.channel <> 'internal' AND NOT EXISTS (SELECT 1 FROM mail_messages mm JOIN outbox o ON o.mail_id = mm.id \
-         WHERE mm.message_row_id = m.id AND mm.direction = 'out')",
-        &["id"],
-    )
-    .await;
-    for r in unmailed {
+fn side_effects(snap: &Snapshot, problems: &mut Vec<String>) {
+    for r in &snap.unmailed {
         problems.push(format!("public reply {} has no email queued", int(&r[0])));
     }
-    if store.backend() == Backend::Sqlite {
-        let unindexed = rows(
-            store,
-            "SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM search_docs s WHERE s.rowid = m.id) \
-             UNION ALL SELECT -c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM search_docs s WHERE s.rowid = -c.id)",
-            &["id"],
-        )
-        .await;
-        for r in unindexed {
-            problems.push(format!("search index lacks row {} (message id, or minus a case id)", int(&r[0])));
-        }
+    for r in &snap.unindexed {
+        problems.push(format!("search index lacks row {} (message id, or minus a case id)", int(&r[0])));
     }
 }
