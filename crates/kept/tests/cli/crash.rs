@@ -27,6 +27,8 @@ const CLIENTS: u64 = 6;
 const KILL_AFTER_MS: std::ops::Range<u64> = 100..800;
 /// Rollups are compared with a rebuild after every this many kills (and the last).
 const REBUILD_EVERY: usize = 5;
+/// No round starts after this (a slow machine does fewer kills, and says so).
+const BUDGET: Duration = Duration::from_secs(100);
 
 #[test]
 fn sigkill_under_load_loses_nothing_acknowledged_on_sqlite() {
@@ -127,7 +129,7 @@ async fn setup(store: &Store) -> Desk {
 }
 
 fn kills() -> usize {
-    std::env::var("KEPT_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(20)
+    std::env::var("KEPT_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(20).max(1)
 }
 
 fn seed() -> u64 {
@@ -149,6 +151,7 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
     let mut acked = Acked::default();
     // Writes the database holds that no client was told about (answers cut by a kill).
     let mut unanswered = 0;
+    let mut done = 0;
     for round in 0..kills {
         let delay = Duration::from_millis(KILL_AFTER_MS.start + rng.below(KILL_AFTER_MS.end - KILL_AFTER_MS.start));
         let before = (acked.cases.len(), acked.replies.len());
@@ -158,7 +161,9 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
         acked.cases.extend(got.cases);
         acked.replies.extend(got.replies);
         let checking = Instant::now();
-        let rebuild = (round + 1) % REBUILD_EVERY == 0 || round + 1 == kills;
+        // The last round: the kills asked for, or the time budget spent.
+        let last = round + 1 == kills || started.elapsed() > BUDGET;
+        let rebuild = (round + 1) % REBUILD_EVERY == 0 || last;
         let totals = rt.block_on(check(&db.store, &acked, rebuild)).unwrap_or_else(|problems| {
             panic!("{engine}, kill {} (KEPT_CRASH_SEED={seed}):\n{}", round + 1, problems.join("\n"))
         });
@@ -179,6 +184,13 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
             if rebuild { " (rollups = rebuild)" } else { "" },
         );
         unanswered = landed;
+        if last {
+            done = round + 1;
+            break;
+        }
+    }
+    if done < kills {
+        eprintln!("{engine}: the time budget ({} s) was spent after {done} of {kills} kills", BUDGET.as_secs());
     }
     // A restarted server serves what was acknowledged (a sample, over HTTP).
     let served = Served::start(&url);
@@ -207,24 +219,29 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
     drop(served);
     // The check is not vacuous: a lost acknowledged message and a status that
     // its events do not explain are both reported.
-    let note = acked.replies.iter().rev().find(|r| r.kind != "agent_reply").expect("a note or a customer message");
+    // (Not a public agent reply: its queued email refers to it.)
+    let note = acked.replies.iter().rev().find(|r| r.kind != "agent_reply").map(|r| r.message_id);
     let case = acked.cases[0].id;
     rt.block_on(async {
-        db.store.execute_unchecked(&format!("DELETE FROM messages WHERE id = {}", note.message_id)).await.unwrap();
+        if let Some(note) = note {
+            db.store.execute_unchecked(&format!("DELETE FROM messages WHERE id = {note}")).await.unwrap();
+        }
         let flip = "CASE WHEN status = 'pending' THEN 'on_hold' ELSE 'pending' END";
         db.store.execute_unchecked(&format!("UPDATE cases SET status = {flip} WHERE id = {case}")).await.unwrap();
     });
     let problems = rt.block_on(check(&db.store, &acked, false)).err().expect("the sabotage is seen").join("\n");
-    assert!(problems.contains(&format!("acknowledged message {} on case", note.message_id)), "{problems}");
+    if let Some(note) = note {
+        assert!(problems.contains(&format!("acknowledged message {note} on case")), "{problems}");
+    }
     assert!(problems.contains(&format!("case {case} is ")), "{problems}");
     eprintln!(
-        "{engine}: {kills} kills, {} cases and {} replies acknowledged, {} refused, in {:.1} s",
+        "{engine}: {done} kills, {} cases and {} replies acknowledged, {} refused, in {:.1} s",
         acked.cases.len(),
         acked.replies.len(),
         acked.refused,
         started.elapsed().as_secs_f64()
     );
-    assert!(acked.cases.len() >= kills, "the clients got work done between the kills");
+    assert!(acked.cases.len() >= done, "the clients got work done between the kills");
 }
 
 fn get(base: &str, token: &str, path: &str) -> Value {
