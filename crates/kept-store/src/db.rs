@@ -357,10 +357,16 @@ impl Db {
 
     /// A read-only snapshot for reads that span several queries. On SQLite it
     /// comes from the readers' pool, so it never waits for (or blocks) writers.
+    /// On PostgreSQL it must ask for REPEATABLE READ: the default, READ
+    /// COMMITTED, gives each statement its own snapshot, so a change that
+    /// commits between two queries would be seen by one and not the other.
+    /// (A read-only transaction at this level never fails to serialize.)
     pub(crate) async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => {
+                Tx::Postgres(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
+            }
         })
     }
 
@@ -475,4 +481,26 @@ mod tests {
         let sql = Sql::from("SELECT $1, $1");
         assert_eq!(sql.for_sqlite().as_str(), "SELECT $1, $1");
     }
+
+    /// A read transaction sees one instant: a change committed between two
+    /// of its queries is seen by neither (PostgreSQL's default isolation
+    /// would show it to the second).
+    async fn a_read_transaction_is_one_snapshot(db: &crate::test_support::TestDb) {
+        let count = "SELECT COUNT(*) AS n FROM teams";
+        let mut read = db.store.db.begin_read().await.unwrap();
+        let before = read.fetch_one(count, args![]).await.unwrap().int("n").unwrap();
+        db.store
+            .execute_unchecked(
+                "INSERT INTO teams (name, internal, created_at, updated_at) VALUES ('Late', FALSE, 0, 0)",
+            )
+            .await
+            .unwrap();
+        assert_eq!(read.fetch_one(count, args![]).await.unwrap().int("n").unwrap(), before, "the snapshot holds");
+        drop(read);
+        assert_eq!(db.store.db.fetch_one(count, args![]).await.unwrap().int("n").unwrap(), before + 1);
+    }
+
+    crate::store_test!(read_snapshots, async |db: &crate::test_support::TestDb| {
+        a_read_transaction_is_one_snapshot(db).await;
+    });
 }

@@ -283,3 +283,41 @@ impl Store {
         self.db.fetch_one(sql, Vec::new()).await?.int("n")
     }
 }
+
+/// Rows as `rows_unchecked` returns them: each column as text, NULL as `None`.
+pub type TextRows = Vec<Vec<Option<String>>>;
+
+impl Store {
+    /// Runs a raw SELECT and returns `columns` of every row as text (integers
+    /// formatted, NULL as `None`): for tests that state invariants of the
+    /// schema in SQL, such as "no change was left half-written by a crash".
+    /// Columns must be BIGINT or text (cast booleans and integer literals to
+    /// BIGINT in the query: PostgreSQL types a literal 1 as INT4).
+    pub async fn rows_unchecked(&self, sql: &str, columns: &[&str]) -> crate::Result<TextRows> {
+        Ok(self.snapshot_unchecked(&[(sql, columns)]).await?.remove(0))
+    }
+
+    /// Several such SELECTs in one read-only snapshot, so that they agree
+    /// with each other even while something else writes.
+    pub async fn snapshot_unchecked(&self, queries: &[(&str, &[&str])]) -> crate::Result<Vec<TextRows>> {
+        let mut tx = self.db.begin_read().await?;
+        let mut out = Vec::with_capacity(queries.len());
+        for (sql, columns) in queries {
+            let rows = tx.fetch_all(crate::db::Sql::built((*sql).to_owned()), Vec::new()).await?;
+            let rows = rows
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| match r.opt_int(c) {
+                            Ok(n) => Ok(n.map(|n| n.to_string())),
+                            Err(_) => r.opt_text(c),
+                        })
+                        .collect()
+                })
+                .collect::<crate::Result<TextRows>>()?;
+            out.push(rows);
+        }
+        Ok(out)
+    }
+}

@@ -9,6 +9,7 @@ mod cli {
     mod bench;
     mod browser;
     mod commands;
+    mod crash;
     mod import;
     pub mod process;
     mod replicas;
