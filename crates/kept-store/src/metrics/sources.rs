@@ -241,17 +241,25 @@ async fn mark_repeats(tx: &mut Tx, loaded: &BTreeMap<i64, Loaded>) -> Result<BTr
 }
 
 /// Cases whose first-contact resolution a newly counted case may change:
-/// the same requester's cases solved in the 7 days before it was opened.
+/// the same requester's cases of the same type solved in the 7 days before
+/// it was opened.
 async fn affected_by_new(tx: &mut Tx, new: &[&Loaded]) -> Result<Vec<i64>> {
     let Some(earliest) = new.iter().filter_map(|l| l.created_at).min() else { return Ok(Vec::new()) };
     let since =
         Timestamp::from_millisecond(earliest.as_millisecond() - REPEAT_WINDOW_SECONDS * 1000).unwrap_or(earliest);
-    let requesters: BTreeSet<i64> = new.iter().map(|l| l.requester).collect();
-    let list: Vec<i64> = requesters.into_iter().collect();
+    // A repeat is by the same requester about the same case type: a busy
+    // requester's other kinds of case are not touched.
+    let pairs: BTreeSet<(i64, &str)> = new.iter().map(|l| (l.requester, l.case_type.as_str())).collect();
+    let list: Vec<(i64, &str)> = pairs.into_iter().collect();
     let mut out = Vec::new();
     for chunk in list.chunks(CHUNK) {
-        let mut q = SqlBuilder::new("SELECT id FROM cases WHERE requester_id IN ");
-        q.bind_list(chunk.iter().copied()).push(" AND solved_at >= ").bind(since);
+        let mut q = SqlBuilder::new("SELECT id FROM cases WHERE solved_at >= ");
+        q.bind(since).push(" AND (");
+        for (i, (requester, case_type)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(requester_id = " } else { " OR (requester_id = " });
+            q.bind(*requester).push(" AND case_type = ").bind(*case_type).push(")");
+        }
+        q.push(")");
         let (sql, args) = q.finish();
         for r in tx.fetch_all(sql, args).await? {
             out.push(r.int("id")?);
