@@ -26,6 +26,7 @@ pub struct PeopleQuery {
     pub account_id: Option<i64>,
     pub cursor: Option<String>,
     /// 1 to 500, default 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -293,7 +294,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
-    responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
