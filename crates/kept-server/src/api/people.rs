@@ -242,7 +242,7 @@ async fn update_person(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
-    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,7 +253,7 @@ pub async fn update_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
-    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_contact(
     State(state): State<AppState>,
     caller: Caller,
