@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ST_VERSION=4.32.5
-EXAMPLES="${KEPT_ST_EXAMPLES:-25}"
+EXAMPLES="${KEPT_ST_EXAMPLES:-50}"
 SEED="${KEPT_ST_SEED:-20261124}"
 # Hard limit per Schemathesis run, in seconds (the step must stay well under
 # 6 minutes on a 2-core machine; a normal run takes far less).
