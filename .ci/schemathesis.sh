@@ -10,7 +10,8 @@
 # It builds the debug binary, serves the demo organisation on a scratch SQLite
 # database on a free loopback port, logs in as the demo admin for API tokens,
 # runs Schemathesis, stops the server by its pid and exits non-zero on any
-# failure. Reports (NDJSON, JUnit) and the server's log land in
+# failure. Reports (NDJSON, JUnit), Schemathesis's cache of failures (for
+# `st replay`, run with KEPT_ST_CACHE set to it) and the server's log land in
 # $KEPT_ST_REPORTS (default target/schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +85,7 @@ st() {
   local name="$1"
   shift
   local status=0
-  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=.ci \
+  KEPT_ST_CACHE="$reports/cache" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=.ci \
     timeout --signal=INT --kill-after=15 "$LIMIT" \
     "$venv/bin/st" --config-file .ci/schemathesis.toml run "$url/api/v1/openapi.json" \
     --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 \
