@@ -17,5 +17,6 @@ mod api {
     mod promises;
     mod real_server;
     mod scorecard_pages;
+    mod security;
     mod surveys;
 }

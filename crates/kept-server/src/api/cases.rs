@@ -84,6 +84,7 @@ pub struct SearchQuery {
     /// Words to find in subjects and messages (all must match).
     pub q: String,
     /// 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -243,7 +244,7 @@ pub async fn list_events(
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/internal-requests", tag = "cases", params(("id" = i64, Path)), request_body = CreateInternalRequest,
-    responses((status = 201, body = CaseResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CaseResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn open_internal_request(
     State(state): State<AppState>,
     caller: Caller,

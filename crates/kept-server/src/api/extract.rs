@@ -37,6 +37,15 @@ pub(crate) fn body_rejection(e: BytesRejection) -> ApiError {
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body kept reads is an object. serde would also read a struct from
+    // an array of its fields in order (`[null, null]` passed as an empty
+    // PATCH), so anything but an object is refused before it gets there.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(e) => ApiError::bad_request("invalid_json", "", format!("the body is not valid JSON: {e}")),
+            Ok(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "the body must be a JSON object"),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ScorecardQuery {
     /// org (default), team, agent, tier, channel or case_type.
@@ -251,7 +252,7 @@ pub fn drill_rows_csv(d: &kept_store::Drill) -> Response {
 
 /// Where a case's time went: waiting on us, the customer, a third party or
 /// another team, in calendar and business seconds (to its resolution, or now).
-#[utoipa::path(get, path = "/api/v1/cases/{id}/time", tag = "metrics",
+#[utoipa::path(get, path = "/api/v1/cases/{id}/time", tag = "metrics", params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn case_time(
     State(state): State<AppState>,
@@ -286,7 +287,7 @@ pub async fn create_target(
 }
 
 /// Removes a target.
-#[utoipa::path(delete, path = "/api/v1/targets/{id}", tag = "metrics",
+#[utoipa::path(delete, path = "/api/v1/targets/{id}", tag = "metrics", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_target(
     State(state): State<AppState>,
@@ -320,7 +321,7 @@ pub async fn create_objective(
 }
 
 /// Removes an objective (one with service objectives under it is refused).
-#[utoipa::path(delete, path = "/api/v1/objectives/{id}", tag = "metrics",
+#[utoipa::path(delete, path = "/api/v1/objectives/{id}", tag = "metrics", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn delete_objective(
     State(state): State<AppState>,
@@ -354,7 +355,7 @@ pub async fn create_cost(
 }
 
 /// Removes a cost entry.
-#[utoipa::path(delete, path = "/api/v1/costs/{id}", tag = "metrics",
+#[utoipa::path(delete, path = "/api/v1/costs/{id}", tag = "metrics", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_cost(
     State(state): State<AppState>,
@@ -368,7 +369,7 @@ pub async fn delete_cost(
 /// The strategy: objectives as a tree, each metric's value over the
 /// objective's period so far against its target, coloured per D-29.
 #[utoipa::path(get, path = "/api/v1/strategy", tag = "metrics",
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
 pub async fn strategy(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let tree = crate::scorecard::strategy::strategy(&state, &caller.principal).await?;
     Ok(Json(serde_json::to_value(tree).unwrap_or(Value::Null)))

@@ -122,6 +122,69 @@ fn describe(api: &mut OpenApi) {
             if op.security.is_none() {
                 op.security = Some(vec![bearer.clone()]);
             }
+            add_common_errors(op);
+        }
+    }
+}
+
+/// The error answers any route can give besides the ones its handler
+/// declares, because they come from the shared extractors (extract.rs): a
+/// missing or bad token (401), a malformed path or query (400), and for
+/// bodies unreadable or malformed JSON (400), the wrong media type (415), a
+/// body of the wrong shape (422) or too large (413). Listing them here keeps
+/// the document honest for every route at once (Schemathesis checks that
+/// every status a route answers is documented), and a declared answer wins.
+fn add_common_errors(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    let secured = op.security.as_ref().is_some_and(|s| !s.iter().all(|r| *r == SecurityRequirement::default()));
+    let params = op.parameters.iter().flatten().filter_map(|p| match p {
+        RefOr::T(p) => Some(&p.parameter_in),
+        RefOr::Ref(_) => None,
+    });
+    let (mut in_path, mut in_query) = (false, false);
+    for at in params {
+        in_path |= matches!(at, ParameterIn::Path);
+        in_query |= matches!(at, ParameterIn::Query);
+    }
+    let body = op.request_body.as_ref().map(|b| match b {
+        RefOr::T(b) => b.content.keys().any(|k| k == "application/json"),
+        RefOr::Ref(_) => true,
+    });
+    let mut add = |status: &str, description: &str| {
+        let error = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+        let mut response = Response::new(description);
+        response.content.insert("application/json".into(), RefOr::T(error));
+        op.responses.responses.entry(status.into()).or_insert(RefOr::T(response));
+    };
+    if secured {
+        add("401", "No token, or an unknown or revoked one (`unauthenticated`, `invalid_token`).");
+    }
+    if in_path || in_query || body.is_some() {
+        add("400", "A malformed path, query or body (`invalid_path`, `invalid_query`, `invalid_json`, …).");
+    }
+    if in_path {
+        add("404", "No such resource, or not one the caller may see (`not_found`).");
+    }
+    if let Some(json) = body {
+        add("413", "The body is too large (`payload_too_large`).");
+        if json {
+            add("415", "The body is not `application/json` (`unsupported_media_type`).");
+            add("422", "The body is well-formed but not acceptable (`invalid_body`, `unknown_field`, …).");
+        }
+    }
+    // Every answer needs a description (OpenAPI requires one).
+    for (status, answer) in op.responses.responses.iter_mut() {
+        if let RefOr::T(answer) = answer
+            && answer.description.is_empty()
+        {
+            answer.description = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Answer")
+                .to_owned();
         }
     }
 }

@@ -58,6 +58,7 @@ pub struct PageQuery {
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// Default 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -206,6 +207,7 @@ pub async fn update_account(
 pub struct LogQuery {
     pub cursor: Option<String>,
     /// 1 to 10,000, default 1,000.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 

@@ -26,6 +26,7 @@ pub struct PeopleQuery {
     pub account_id: Option<i64>,
     pub cursor: Option<String>,
     /// 1 to 500, default 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -241,7 +242,7 @@ async fn update_person(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
-    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -252,7 +253,7 @@ pub async fn update_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "people", params(("id" = i64, Path)), request_body = UpdatePersonRequest,
-    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -293,7 +294,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
-    responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,

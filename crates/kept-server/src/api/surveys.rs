@@ -428,7 +428,7 @@ pub async fn case_surveys(
 
 /// Survey responses, newest first. Admins and managers see all; agents the answers attributed to them.
 #[utoipa::path(get, path = "/api/v1/survey-responses", tag = "surveys", params(ResponseQuery),
-    responses((status = 200, body = SurveyResponseList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SurveyResponseList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_responses(
     State(state): State<AppState>,
     caller: Caller,
@@ -440,7 +440,7 @@ pub async fn list_responses(
 
 /// The same responses as CSV (one row each, attribution included).
 #[utoipa::path(get, path = "/api/v1/survey-responses.csv", tag = "surveys", params(ResponseQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn responses_csv(
     State(state): State<AppState>,
     caller: Caller,
@@ -500,7 +500,7 @@ pub fn csv_field(v: &str) -> String {
 
 /// Answers with a comment, newest first, each linked to its case.
 #[utoipa::path(get, path = "/api/v1/verbatims", tag = "surveys", params(ResponseQuery),
-    responses((status = 200, body = SurveyResponseList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SurveyResponseList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn verbatims(
     State(state): State<AppState>,
     caller: Caller,

@@ -246,14 +246,14 @@ pub struct EventResponse {
     pub actor: Option<Ref>,
     #[schema(format = DateTime)]
     pub at: String,
-    /// The value before the change, for changes.
-    #[schema(value_type = Option<Object>)]
+    /// The value before the change, for changes: any JSON value (a number, a string, an object, …).
+    #[schema(value_type = Value)]
     pub before: Option<serde_json::Value>,
-    /// The value after the change, for changes.
-    #[schema(value_type = Option<Object>)]
+    /// The value after the change, for changes: any JSON value.
+    #[schema(value_type = Value)]
     pub after: Option<serde_json::Value>,
-    /// Details (message id, linked case, …).
-    #[schema(value_type = Object)]
+    /// Details (message id, linked case, …); null when there are none.
+    #[schema(value_type = Option<Object>)]
     pub data: serde_json::Value,
 }
 

@@ -84,13 +84,15 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(req).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, headers, json, text }
+        send_to(&self.app, req).await
+    }
+
+    /// The same application over the same database and clock, with another
+    /// server configuration (say, cookies marked Secure).
+    pub fn router_with(&self, adjust: impl FnOnce(&mut ServerConfig)) -> Router {
+        let mut config = (*self.state.config).clone();
+        adjust(&mut config);
+        kept_server::app(AppState::new(self.db.store.clone(), Arc::new(self.clock.clone()), config))
     }
 
     /// An API call as `who` (a name from PEOPLE, or "" for anonymous).
@@ -137,6 +139,17 @@ impl TestApp {
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
         a.json["id"].as_i64().unwrap()
     }
+}
+
+/// Sends a request to a router and reads the whole answer.
+pub async fn send_to(app: &Router, req: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer { status, headers, json, text }
 }
 
 /// Runs a test body on SQLite and on PostgreSQL (when switched on).

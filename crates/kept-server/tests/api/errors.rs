@@ -157,3 +157,18 @@ app_test!(every_answer_carries_the_security_headers, async |app: &TestApp| {
         assert_eq!(a.headers.get("referrer-policy").unwrap(), "same-origin", "{path}");
     }
 });
+
+// Schemathesis found a JSON array taken for a struct (serde reads a struct
+// from its fields in order): `[null, null]` patched a team and answered 200.
+app_test!(a_body_that_is_not_a_json_object_is_refused, async |app: &TestApp| {
+    let team = app.fx.support.id.0;
+    for body in ["[null, null]", "[]", "\"Support\"", "5", "null"] {
+        let a = app.send(raw("PATCH", &format!("/api/v1/teams/{team}"), "application/json", body)).await;
+        assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{body}: {}", a.text);
+    }
+    let broken = app.send(raw("PATCH", &format!("/api/v1/teams/{team}"), "application/json", "[nul")).await;
+    assert_eq!((broken.status, broken.code()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    let ok =
+        app.send(raw("PATCH", &format!("/api/v1/teams/{team}"), "application/json", r#" {"name": "Support"}"#)).await;
+    assert_eq!(ok.status, StatusCode::FORBIDDEN, "the agent may not rename teams, but the body was read: {}", ok.text);
+});

@@ -12,10 +12,10 @@ use std::collections::BTreeSet;
 /// Who calls, in the order of each row's expectations.
 const ROLES: [&str; 7] = ["", "admin", "manager", "agent", "it_agent", "ana", "bob"];
 
-struct Row {
-    method: &'static str,
-    template: &'static str,
-    path: String,
+pub(super) struct Row {
+    pub(super) method: &'static str,
+    pub(super) template: &'static str,
+    pub(super) path: String,
     body: Option<Value>,
     /// Expected status for anonymous, admin, manager, agent, it_agent, ana, bob.
     expect: [u16; 7],
@@ -26,20 +26,20 @@ fn row(method: &'static str, template: &'static str, path: String, body: Option<
 }
 
 /// Ids of the promise machinery the matrix exercises.
-struct Books {
-    calendar: i64,
-    policy: i64,
+pub(super) struct Books {
+    pub(super) calendar: i64,
+    pub(super) policy: i64,
     task: i64,
     notification: i64,
     /// (case, attachment) of a customer's email with a file.
-    attachment: (i64, i64),
+    pub(super) attachment: (i64, i64),
     survey: i64,
     response: i64,
 }
 
 /// A calendar, a policy with recovery, and a case whose first response
 /// breached (so a recovery task and a notification for the agent exist).
-async fn books(app: &TestApp) -> Books {
+pub(super) async fn books(app: &TestApp) -> Books {
     let sys = Principal::system();
     let store = app.store();
     let cal =
@@ -112,7 +112,7 @@ async fn surveys(app: &TestApp) -> (i64, i64) {
     (survey, response)
 }
 
-fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
+pub(super) fn rows(app: &TestApp, case: i64, b: &Books) -> Vec<Row> {
     let fx = &app.fx;
     let (support, it, acme) = (fx.support.id.0, fx.it.id.0, fx.acme.id.0);
     let (agent, ana) = (fx.agent.id.0, fx.ana.id.0);
