@@ -242,22 +242,34 @@ async fn mark_repeats(tx: &mut Tx, loaded: &BTreeMap<i64, Loaded>) -> Result<BTr
 
 /// Cases whose first-contact resolution a newly counted case may change:
 /// the same requester's cases of the same type solved in the 7 days before
-/// it was opened.
+/// it was opened, unless another of the requester's cases of that type was
+/// opened between the solve and the new case — that one already made the
+/// solved case a repeat (it lies inside the same window), so the new case
+/// changes nothing. Without that, every case a busy requester opens would
+/// reload all their cases solved that week.
 async fn affected_by_new(tx: &mut Tx, new: &[&Loaded]) -> Result<Vec<i64>> {
     let Some(earliest) = new.iter().filter_map(|l| l.created_at).min() else { return Ok(Vec::new()) };
     let since =
         Timestamp::from_millisecond(earliest.as_millisecond() - REPEAT_WINDOW_SECONDS * 1000).unwrap_or(earliest);
-    // A repeat is by the same requester about the same case type: a busy
-    // requester's other kinds of case are not touched.
-    let pairs: BTreeSet<(i64, &str)> = new.iter().map(|l| (l.requester, l.case_type.as_str())).collect();
-    let list: Vec<(i64, &str)> = pairs.into_iter().collect();
+    // Per requester and case type, the earliest new case: an older case
+    // between a solve and it lies before every new case of the pair.
+    let mut pairs: BTreeMap<(i64, &str), Timestamp> = BTreeMap::new();
+    for l in new {
+        let Some(at) = l.created_at else { continue };
+        let first = pairs.entry((l.requester, l.case_type.as_str())).or_insert(at);
+        *first = (*first).min(at);
+    }
+    let list: Vec<((i64, &str), Timestamp)> = pairs.into_iter().collect();
     let mut out = Vec::new();
     for chunk in list.chunks(CHUNK) {
-        let mut q = SqlBuilder::new("SELECT id FROM cases WHERE solved_at >= ");
+        let mut q = SqlBuilder::new("SELECT c.id FROM cases c WHERE c.solved_at >= ");
         q.bind(since).push(" AND (");
-        for (i, (requester, case_type)) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(requester_id = " } else { " OR (requester_id = " });
-            q.bind(*requester).push(" AND case_type = ").bind(*case_type).push(")");
+        for (i, ((requester, case_type), first)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(c.requester_id = " } else { " OR (c.requester_id = " });
+            q.bind(*requester).push(" AND c.case_type = ").bind(*case_type);
+            q.push(" AND NOT EXISTS (SELECT 1 FROM cases y WHERE y.requester_id = ").bind(*requester);
+            q.push(" AND y.case_type = ").bind(*case_type);
+            q.push(" AND y.created_at > c.solved_at AND y.created_at < ").bind(*first).push("))");
         }
         q.push(")");
         let (sql, args) = q.finish();

@@ -174,3 +174,32 @@ store_test!(incremental_rollups_equal_a_rebuild_on_random_histories, async |db: 
         assert_eq!(months.points.len(), 3, "May, June, July");
     }
 });
+
+store_test!(a_repeat_chain_counts_each_solved_case_once, async |db: &TestDb| {
+    let env = env(db).await;
+    policy(&env.store).await;
+    // ana's three questions, each opened after the one before was solved:
+    // the second makes the first a repeat, the third the second. When the
+    // third opens, the first is already a repeat (of the second) and is not
+    // looked at again; its result must not change either way.
+    let solve = |id, t| env.store.add_message(&env.agent, id, msg("Done.", true, Some(Status::Solved)), at(t));
+    let a = env.open_as(&env.ana, "Printer", at(0)).await.case.id;
+    solve(a, 10).await.unwrap();
+    let d = today();
+    assert_eq!((value(&env.store, "fcr", d, d).await.k, value(&env.store, "fcr", d, d).await.n), (Some(1), 1));
+    let b = env.open_as(&env.ana, "Printer again", at(20)).await.case.id;
+    solve(b, 30).await.unwrap();
+    let fcr = value(&env.store, "fcr", d, d).await;
+    assert_eq!((fcr.k, fcr.n), (Some(1), 2), "a is a repeat, b a first-contact resolution so far");
+    let c = env.open_as(&env.ana, "Printer, third time", at(40)).await.case.id;
+    solve(c, 50).await.unwrap();
+    let fcr = value(&env.store, "fcr", d, d).await;
+    assert_eq!((fcr.k, fcr.n), (Some(1), 3), "a and b are repeats, c resolved at first contact");
+    // bob's case in between changes nothing for ana's.
+    let other = env.open_as(&env.bob, "VPN", at(60)).await.case.id;
+    solve(other, 70).await.unwrap();
+    assert_eq!(value(&env.store, "fcr", d, d).await.k, Some(2));
+    let live = env.store.rollup_snapshot().await.unwrap();
+    env.store.rebuild_metrics(|_, _| {}).await.unwrap();
+    assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
+});
