@@ -45,6 +45,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_import.sql"),
         include_str!("../migrations/postgres/0006_import.sql"),
     ),
+    (
+        7,
+        "case answers",
+        include_str!("../migrations/sqlite/0007_case_answers.sql"),
+        include_str!("../migrations/postgres/0007_case_answers.sql"),
+    ),
 ];
 
 /// The file names of each engine's migrations, for the twin-folder test.
@@ -55,6 +61,7 @@ pub const MIGRATION_FILES: &[&str] = &[
     "0004_surveys.sql",
     "0005_metrics.sql",
     "0006_import.sql",
+    "0007_case_answers.sql",
 ];
 
 /// The newest migration this build knows: a database past it was written
