@@ -247,6 +247,8 @@ async fn mark_repeats(tx: &mut Tx, loaded: &BTreeMap<i64, Loaded>) -> Result<BTr
 /// solved case a repeat (it lies inside the same window), so the new case
 /// changes nothing. Without that, every case a busy requester opens would
 /// reload all their cases solved that week.
+const PAIRS_PER_STATEMENT: usize = 100;
+
 async fn affected_by_new(tx: &mut Tx, new: &[&Loaded]) -> Result<Vec<i64>> {
     let Some(earliest) = new.iter().filter_map(|l| l.created_at).min() else { return Ok(Vec::new()) };
     let since =
@@ -261,7 +263,9 @@ async fn affected_by_new(tx: &mut Tx, new: &[&Loaded]) -> Result<Vec<i64>> {
     }
     let list: Vec<((i64, &str), Timestamp)> = pairs.into_iter().collect();
     let mut out = Vec::new();
-    for chunk in list.chunks(CHUNK) {
+    // SQLite parses a chain of ORs as a tree as deep as the chain and refuses
+    // past 1,000 levels; a bulk import brings thousands of pairs at once.
+    for chunk in list.chunks(PAIRS_PER_STATEMENT) {
         let mut q = SqlBuilder::new("SELECT c.id FROM cases c WHERE c.solved_at >= ");
         q.bind(since).push(" AND (");
         for (i, ((requester, case_type), first)) in chunk.iter().enumerate() {
