@@ -1,23 +1,13 @@
 //! Online backup and restore: backups taken while `kept serve` is creating
 //! cases are consistent snapshots, and a restored desk serves all of it.
 
-use super::process::{Scratch, Served, run, text};
+use super::process::{Scratch, Served, get, run, text};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn get(base: &str, token: &str, path: &str) -> Value {
-    ureq::get(&format!("{base}{path}"))
-        .header("authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-        .body_mut()
-        .read_json()
-        .unwrap()
-}
 
 /// Every case id the desk serves, following the cursor.
 fn all_case_ids(base: &str, token: &str) -> BTreeSet<i64> {

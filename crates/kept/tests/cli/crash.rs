@@ -10,7 +10,7 @@
 //! replays a run (the seed is printed). PostgreSQL runs when
 //! `KEPT_TEST_POSTGRES_URL` is set.
 
-use super::process::Served;
+use super::process::{Served, get};
 use jiff::Timestamp;
 use kept_core::permissions::Principal;
 use kept_store::Backend;
@@ -242,16 +242,6 @@ fn crash_rounds(rt: &tokio::runtime::Runtime, db: &TestDb, engine: &str) {
         started.elapsed().as_secs_f64()
     );
     assert!(acked.cases.len() >= done, "the clients got work done between the kills");
-}
-
-fn get(base: &str, token: &str, path: &str) -> Value {
-    ureq::get(&format!("{base}{path}"))
-        .header("authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-        .body_mut()
-        .read_json()
-        .unwrap()
 }
 
 /// On PostgreSQL a killed server's sessions outlive it until the database

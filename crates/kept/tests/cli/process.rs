@@ -15,6 +15,17 @@ pub fn run(args: &[&str]) -> Output {
     kept().args(args).output().unwrap()
 }
 
+/// `GET path` with an API token; the JSON answer (a failure panics).
+pub fn get(base: &str, token: &str, path: &str) -> serde_json::Value {
+    ureq::get(&format!("{base}{path}"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
