@@ -15,6 +15,11 @@ fn every_command_has_help() {
         &["config", "default", "--help"],
         &["backup", "--help"],
         &["restore", "--help"],
+        &["rebuild-metrics", "--help"],
+        &["bench-scorecards", "--help"],
+        &["bench", "--help"],
+        &["bench", "reads", "--help"],
+        &["bench", "load", "--help"],
     ] {
         let out = run(args);
         assert!(out.status.success(), "{args:?}");
