@@ -351,7 +351,18 @@ impl Db {
             // IMMEDIATE takes the write lock up front, so a transaction that
             // reads then writes can never fail half-way on a lock upgrade.
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            // One write transaction at a time per schema, as on SQLite. The
+            // rollups derive one case's figures from its requester's other
+            // cases (a new case makes an earlier solve a repeat); under READ
+            // COMMITTED two concurrent writers each miss the other's change
+            // (write skew) and the rollups drift from a rebuild — the SIGKILL
+            // test found it. Taken first, before any row lock, so it cannot
+            // deadlock with them.
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema()))").execute(&mut *tx).await?;
+                Tx::Postgres(tx)
+            }
         })
     }
 
