@@ -243,22 +243,7 @@ start() {
         keptbench.wsgi </dev/null >>"$LOG" 2>&1 &
     local pid=$!
     echo "$pid" >"$PIDFILE"
-    local waited=0
-    until answering; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "gunicorn exited; last lines of $LOG:"
-            tail -20 "$LOG" >&2
-            rm -f "$PIDFILE"
-            exit 1
-        fi
-        if ((waited >= 600)); then
-            log "gunicorn did not answer within 60 s; see $LOG"
-            stop
-            exit 1
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
+    wait_until_answering gunicorn "$pid"
     log "gunicorn answering on $HOST:$PORT with $WORKERS workers (process group $pid, log $LOG)"
     echo "BASE_URL=http://$HOST:$PORT"
     grep -E '^(TOKEN|QUEUE_ID)=' "$STATE"

@@ -119,22 +119,7 @@ start() {
         setsid "$RT_SERVER" --listen "$HOST:$PORT" </dev/null >>"$LOG" 2>&1 &
     local pid=$!
     echo "$pid" >"$PIDFILE"
-    local waited=0
-    until answering; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "rt-server exited; last lines of $LOG:"
-            tail -20 "$LOG" >&2
-            rm -f "$PIDFILE"
-            exit 1
-        fi
-        if ((waited >= 600)); then
-            log "rt-server did not answer within 60 s; see $LOG"
-            stop
-            exit 1
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
+    wait_until_answering rt-server "$pid"
     log "rt-server answering on $HOST:$PORT (process group $pid, log $LOG)"
     echo "BASE_URL=http://$HOST:$PORT"
     echo "USER=$RT_USER"

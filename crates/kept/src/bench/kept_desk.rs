@@ -131,20 +131,34 @@ struct KeptClient {
 
 impl KeptClient {
     fn call(&mut self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let url = format!("{}{path}", self.base);
-        let answer = match (method, body) {
-            ("GET", _) => self.agent.get(&url).header("authorization", &self.auth).call(),
-            ("PATCH", Some(b)) => self.agent.patch(&url).header("authorization", &self.auth).send_json(b),
-            (_, b) => self.agent.post(&url).header("authorization", &self.auth).send_json(b.unwrap_or(Value::Null)),
-        };
-        let mut answer = answer.map_err(|e| format!("{method} {path}: {e}"))?;
-        let status = answer.status();
-        let text = answer.body_mut().read_to_string().map_err(|e| format!("{method} {path}: {e}"))?;
+        let (status, text) = exchange(&self.agent, &self.base, &self.auth, method, path, body)?;
         if !status.is_success() {
             return Err(format!("{method} {path}: HTTP {status}: {}", text.chars().take(200).collect::<String>()));
         }
         serde_json::from_str(&text).map_err(|e| format!("{method} {path}: not JSON: {e}"))
     }
+}
+
+/// One request to kept's API with a token (GET, PATCH with a body, else
+/// POST): the status and the body's text. Only a failed connection is an error.
+pub fn exchange(
+    agent: &ureq::Agent,
+    base: &str,
+    auth: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Result<(ureq::http::StatusCode, String), String> {
+    let url = format!("{base}{path}");
+    let answer = match (method, body) {
+        ("GET", _) => agent.get(&url).header("authorization", auth).call(),
+        ("PATCH", Some(b)) => agent.patch(&url).header("authorization", auth).send_json(b),
+        (_, b) => agent.post(&url).header("authorization", auth).send_json(b.unwrap_or(Value::Null)),
+    };
+    let mut answer = answer.map_err(|e| format!("{method} {path}: {e}"))?;
+    let status = answer.status();
+    let text = answer.body_mut().read_to_string().map_err(|e| format!("{method} {path}: {e}"))?;
+    Ok((status, text))
 }
 
 impl DeskClient for KeptClient {

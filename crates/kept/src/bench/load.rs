@@ -4,7 +4,7 @@
 //! from when its request was due, so a slow answer that holds the next ones
 //! back is counted against them too (no coordinated omission).
 
-use super::kept_desk::agent;
+use super::kept_desk::{agent, exchange};
 use super::stats::percentile_ms;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -142,15 +142,7 @@ fn request(agent: &ureq::Agent, t: &Target<'_>, kind: Kind, n: u64, created: &Mu
         Kind::Case => ("GET", format!("/api/v1/cases/{}", some_case()), None),
         Kind::Scorecard => ("GET", "/api/v1/scorecards?scope=org&period=month".to_owned(), None),
     };
-    let url = format!("{}{path}", t.base);
-    let answer = match (method, body) {
-        ("GET", _) => agent.get(&url).header("authorization", &auth).call(),
-        ("PATCH", Some(b)) => agent.patch(&url).header("authorization", &auth).send_json(b),
-        (_, b) => agent.post(&url).header("authorization", &auth).send_json(b.unwrap_or(Value::Null)),
-    };
-    let mut answer = answer.map_err(|e| format!("{method} {path}: {e}"))?;
-    let status = answer.status();
-    let text = answer.body_mut().read_to_string().map_err(|e| format!("{method} {path}: {e}"))?;
+    let (status, text) = exchange(agent, t.base, &auth, method, &path, body)?;
     // A reply or status change can meet a case in a state that refuses it
     // (e.g. solved → pending is not allowed): a 409/422 with an error code is
     // the desk answering correctly, not failing.
