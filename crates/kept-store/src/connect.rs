@@ -4,6 +4,7 @@
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
+use crate::writer::Writer;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
@@ -79,7 +80,9 @@ pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
         .pragma("cache_size", "-32000")
         .disable_statement_logging();
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("{path}: {e}"));
-    let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(unavailable)?;
+    // The writer first: it creates the file and switches it to WAL before
+    // any read-only connection opens it.
+    let write = Writer::open(path)?;
     let read = SqlitePoolOptions::new()
         .max_connections(size.max.max(1))
         .connect_with(options.read_only(true))

@@ -5,6 +5,7 @@
 //! know which engine they run on.
 
 use crate::error::{Result, StoreError};
+use crate::writer::{self, WriteTx, Writer};
 use jiff::Timestamp;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
@@ -17,11 +18,11 @@ pub enum Backend {
 }
 
 /// The pools. SQLite gets one writer connection (SQLite serialises writers
-/// anyway; one connection avoids busy-retry storms) and several readers,
-/// which WAL lets run beside the writer.
+/// anyway; one connection avoids busy-retry storms), driven directly (see
+/// writer.rs), and several readers, which WAL lets run beside the writer.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite { write: Writer, read: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -150,40 +151,56 @@ impl IdTable {
 /// A result row from either engine.
 pub(crate) enum DbRow {
     Sqlite(SqliteRow),
+    Written(writer::Row),
     Postgres(PgRow),
 }
 
+/// Decodes a column; `$direct` reads a row of the SQLite write connection,
+/// `$required` says whether NULL is an error.
 macro_rules! decode {
-    ($row:expr, $col:expr, $ty:ty) => {
+    ($row:expr, $col:expr, $ty:ty, $direct:ident, $required:expr) => {
         match $row {
-            DbRow::Sqlite(r) => r.try_get::<$ty, _>($col),
-            DbRow::Postgres(r) => r.try_get::<$ty, _>($col),
+            DbRow::Sqlite(r) => r.try_get::<$ty, _>($col).map_err(StoreError::from),
+            DbRow::Postgres(r) => r.try_get::<$ty, _>($col).map_err(StoreError::from),
+            DbRow::Written(r) => {
+                let value = r.$direct($col)?;
+                #[allow(clippy::redundant_closure_call)]
+                $required(value, $col)
+            }
         }
-        .map_err(StoreError::from)
     };
+}
+
+fn present<T>(value: Option<T>, col: &str) -> Result<T> {
+    value.ok_or_else(|| StoreError::Corrupt(format!("unexpected NULL in column {col}")))
+}
+
+fn optional<T>(value: Option<T>, _col: &str) -> Result<Option<T>> {
+    Ok(value)
 }
 
 impl DbRow {
     pub(crate) fn int(&self, col: &str) -> Result<i64> {
-        decode!(self, col, i64)
+        decode!(self, col, i64, opt_int, present)
     }
     pub(crate) fn opt_int(&self, col: &str) -> Result<Option<i64>> {
-        decode!(self, col, Option<i64>)
+        decode!(self, col, Option<i64>, opt_int, optional)
     }
     pub(crate) fn text(&self, col: &str) -> Result<String> {
-        decode!(self, col, String)
+        decode!(self, col, String, opt_text, present)
     }
     pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>> {
-        decode!(self, col, Option<String>)
+        decode!(self, col, Option<String>, opt_text, optional)
     }
     pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>> {
-        decode!(self, col, Vec<u8>)
+        decode!(self, col, Vec<u8>, opt_bytes, present)
     }
     pub(crate) fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
-        decode!(self, col, Option<Vec<u8>>)
+        decode!(self, col, Option<Vec<u8>>, opt_bytes, optional)
     }
     pub(crate) fn flag(&self, col: &str) -> Result<bool> {
-        decode!(self, col, bool)
+        let int_flag = |v: Option<i64>, col: &str| present(v, col).map(|v| v != 0);
+        decode!(self, col, bool, opt_int, int_flag)
     }
     pub(crate) fn time(&self, col: &str) -> Result<Timestamp> {
         to_time(self.int(col)?, col)
@@ -225,14 +242,17 @@ macro_rules! run {
 /// A write transaction. Dropping it without `commit` rolls back, so an error
 /// anywhere in a use case leaves nothing half-written.
 pub(crate) enum Tx {
+    /// A read snapshot on SQLite.
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A write transaction on SQLite.
+    Write(WriteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
     pub(crate) fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(_) | Tx::Write(_) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -240,6 +260,7 @@ impl Tx {
     pub(crate) async fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
         let sql = sql.into();
         Ok(match self {
+            Tx::Write(t) => t.execute(sql.for_sqlite().as_str(), args)?,
             Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, execute)?.rows_affected(),
             Tx::Postgres(t) => run!(postgres &mut **t, sql, args, execute)?.rows_affected(),
         })
@@ -248,6 +269,7 @@ impl Tx {
     pub(crate) async fn fetch_all(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<DbRow>> {
         let sql = sql.into();
         Ok(match self {
+            Tx::Write(t) => t.fetch(sql.for_sqlite().as_str(), args, None)?.into_iter().map(DbRow::Written).collect(),
             Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_all)?.into_iter().map(DbRow::Sqlite).collect(),
             Tx::Postgres(t) => {
                 run!(postgres &mut **t, sql, args, fetch_all)?.into_iter().map(DbRow::Postgres).collect()
@@ -258,6 +280,7 @@ impl Tx {
     pub(crate) async fn fetch_optional(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<DbRow>> {
         let sql = sql.into();
         Ok(match self {
+            Tx::Write(t) => t.fetch(sql.for_sqlite().as_str(), args, Some(1))?.pop().map(DbRow::Written),
             Tx::Sqlite(t) => run!(sqlite &mut **t, sql, args, fetch_optional)?.map(DbRow::Sqlite),
             Tx::Postgres(t) => run!(postgres &mut **t, sql, args, fetch_optional)?.map(DbRow::Postgres),
         })
@@ -274,6 +297,7 @@ impl Tx {
 
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
+            Tx::Write(t) => t.commit().await?,
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
@@ -350,7 +374,7 @@ impl Db {
         Ok(match self {
             // IMMEDIATE takes the write lock up front, so a transaction that
             // reads then writes can never fail half-way on a lock upgrade.
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { write, .. } => Tx::Write(write.begin().await?),
             // One write transaction at a time per schema, as on SQLite. The
             // rollups derive one case's figures from its requester's other
             // cases (a new case makes an earlier solve a repeat); under READ
@@ -364,6 +388,27 @@ impl Db {
                 Tx::Postgres(tx)
             }
         })
+    }
+
+    /// A write transaction that SQLite commits on its own rather than in a
+    /// group with others (see writer.rs): the storage floor's, which stands
+    /// for a program without group commit.
+    pub(crate) async fn begin_alone(&self) -> Result<Tx> {
+        match self {
+            Db::Sqlite { write, .. } => Ok(Tx::Write(write.begin_alone().await?)),
+            Db::Postgres(_) => self.begin().await,
+        }
+    }
+
+    /// Waits until every change made so far through [`Db::begin`] is
+    /// committed, so the readers see it. A use case that fails on another's
+    /// change (a unique key) may have met it before it was durable: on
+    /// SQLite that change may wait in a group commit (writer.rs).
+    pub(crate) async fn settle(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => write.settle().await,
+            Db::Postgres(_) => Ok(()),
+        }
     }
 
     /// A read-only snapshot for reads that span several queries. On SQLite it
@@ -407,7 +452,7 @@ impl Db {
     pub(crate) async fn execute(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
         let sql = sql.into();
         Ok(match self {
-            Db::Sqlite { write, .. } => run!(sqlite write, sql, args, execute)?.rows_affected(),
+            Db::Sqlite { write, .. } => write.execute(sql.for_sqlite().as_str(), args).await?,
             Db::Postgres(p) => run!(postgres p, sql, args, execute)?.rows_affected(),
         })
     }

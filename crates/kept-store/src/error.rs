@@ -21,6 +21,9 @@ pub enum StoreError {
     /// Anything else: a bug or an outage, logged in full by the caller.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The same, from SQLite's write connection (see writer.rs).
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A stored value that does not decode into the domain (a bug or tampering).
@@ -52,6 +55,22 @@ impl From<sqlx::Error> for StoreError {
             }
         }
         StoreError::Database(e)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        if let rusqlite::Error::SqliteFailure(code, Some(message)) = &e {
+            let constraint = matches!(
+                code.extended_code,
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            );
+            if let (true, Some(constraint)) = (constraint, sqlite_constraint_name(message)) {
+                return StoreError::Conflict { constraint };
+            }
+        }
+        StoreError::Sqlite(e)
     }
 }
 

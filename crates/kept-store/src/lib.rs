@@ -25,6 +25,7 @@ mod people;
 mod promises;
 mod surveys;
 pub mod test_support;
+mod writer;
 
 pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};

@@ -83,7 +83,7 @@ fn migrator(postgres: bool) -> Migrator {
 
 pub(crate) async fn run(db: &Db) -> Result<()> {
     match db {
-        Db::Sqlite { write, .. } => migrator(false).run(write).await?,
+        Db::Sqlite { write, .. } => write.migrate(&migrator(false)).await?,
         Db::Postgres(pool) => migrator(true).run(pool).await?,
     }
     Ok(())

@@ -55,6 +55,7 @@ impl Store {
             // A concurrent request with the same key won the race: answer as a retry.
             Err(StoreError::Conflict { constraint }) if constraint == "idempotency_keys_user_id_key_key" => {
                 let key = idempotency.as_ref().ok_or(StoreError::Conflict { constraint })?;
+                self.db.settle().await?;
                 let existing = self.replay(by, key).await?;
                 existing.map(|d| (d, false)).ok_or_else(|| StoreError::Corrupt("idempotency_keys".into()))
             }

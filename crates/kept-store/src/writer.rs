@@ -1,0 +1,527 @@
+//! SQLite's one write connection, driven directly rather than through sqlx.
+//!
+//! sqlx runs each SQLite connection on its own worker thread and hands every
+//! statement over to it and the result back: two thread switches per
+//! statement, ~40 µs on this machine, while the statement itself takes a few.
+//! A use case writes ~50 statements under the single write lock, so the
+//! hand-overs, not SQLite, bounded intake (the bench's perf profile: 54 % of
+//! the server in kernel scheduling, 3 % in SQLite). Here the statements run on
+//! the task's own thread, from a per-connection cache of prepared statements.
+//!
+//! The readers stay on sqlx: long scorecard reads must not hold a runtime
+//! thread, and they run beside one another anyway. rusqlite 0.39 links the
+//! same libsqlite3-sys as sqlx 0.9, so both use one bundled SQLite.
+
+use crate::db::Arg;
+use crate::error::{Result, StoreError};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+/// How long a use case waits for the write connection before giving up, as
+/// sqlx's pool did.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Enough for every distinct statement the write paths prepare; the cache
+/// evicts the least recently used beyond it.
+const STATEMENT_CACHE: usize = 512;
+
+/// A group commit ends after this many use cases or this long, even while
+/// more are queued, so no acknowledgement waits on a long queue.
+const GROUP_MAX: usize = 64;
+const GROUP_MAX_AGE: Duration = Duration::from_millis(10);
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    state: Arc<Mutex<State>>,
+    /// Tasks queued for the write connection: while there are any, a use
+    /// case that finishes leaves the group open for them (see [`WriteTx`]).
+    waiting: Arc<AtomicUsize>,
+    /// Commits made, for the tests of grouping.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
+    groups: Arc<AtomicU64>,
+    path: Arc<str>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+struct State {
+    conn: Connection,
+    group: Option<Group>,
+    groups: Arc<AtomicU64>,
+}
+
+/// An open SQLite transaction holding use cases that have finished but are
+/// not yet durable, each waiting to hear how the commit went.
+struct Group {
+    started: Instant,
+    members: Vec<oneshot::Sender<std::result::Result<(), String>>>,
+}
+
+impl State {
+    /// Commits the open group, if any, and tells its members.
+    fn flush(&mut self) {
+        let Some(group) = self.group.take() else { return };
+        self.groups.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if outcome.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        for member in group.members {
+            let _ = member.send(outcome.clone());
+        }
+    }
+
+    /// SQLite rolled the whole transaction back (it does so on I/O errors,
+    /// a full disk, running out of memory): the finished use cases in it are
+    /// lost, so they fail rather than be acknowledged.
+    fn abandon_if_rolled_back(&mut self) {
+        if self.conn.is_autocommit()
+            && let Some(group) = self.group.take()
+        {
+            for member in group.members {
+                let _ = member.send(Err("the database rolled the transaction back".into()));
+            }
+        }
+    }
+}
+
+/// Counts a task as queued for the write connection until it is dropped,
+/// so a request abandoned while queued stops counting.
+struct Queued(Arc<AtomicUsize>);
+
+impl Queued {
+    fn new(waiting: &Arc<AtomicUsize>) -> Self {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        Queued(waiting.clone())
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Writer {
+    /// Opens (creating if missing) the database at `path` with the settings
+    /// every kept SQLite connection has (see connect.rs for why).
+    pub(crate) fn open(path: &str) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let unavailable = |e: rusqlite::Error| StoreError::Unavailable(format!("{path}: {e}"));
+        let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(unavailable)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(unavailable)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let groups = Arc::new(AtomicU64::new(0));
+        Ok(Self {
+            state: Arc::new(Mutex::new(State { conn, group: None, groups: groups.clone() })),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            groups,
+            path: path.into(),
+        })
+    }
+
+    async fn acquire(&self) -> Result<OwnedMutexGuard<State>> {
+        let _queued = Queued::new(&self.waiting);
+        tokio::time::timeout(ACQUIRE_TIMEOUT, self.state.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("timed out waiting for the database's write connection".into()))
+    }
+
+    /// The connection to itself, with any finished use cases made durable.
+    async fn acquire_alone(&self) -> Result<OwnedMutexGuard<State>> {
+        let mut state = self.acquire().await?;
+        state.flush();
+        Ok(state)
+    }
+
+    /// Runs sqlx's migrator on a connection of its own, holding the write
+    /// connection meanwhile so that nothing of kept writes beside it.
+    pub(crate) async fn migrate(&self, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+        use sqlx::{ConnectOptions, Connection as _};
+        let _writer = self.acquire_alone().await?;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&*self.path)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
+        let mut conn = options.connect().await.map_err(|e| StoreError::Unavailable(format!("{}: {e}", self.path)))?;
+        migrator.run(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Starts a use case's write transaction: a savepoint in the open group
+    /// transaction, or in a new one. The group's transaction is IMMEDIATE:
+    /// it takes the write lock up front, so a use case that reads then
+    /// writes never fails on a lock upgrade.
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
+        let mut state = self.acquire().await?;
+        if state.group.as_ref().is_some_and(|g| g.started.elapsed() >= GROUP_MAX_AGE) {
+            state.flush();
+        }
+        self.start(state, false)
+    }
+
+    /// A write transaction committed by itself, never grouped: what a
+    /// program without group commit does (the storage floor of `kept bench`).
+    pub(crate) async fn begin_alone(&self) -> Result<WriteTx> {
+        let state = self.acquire_alone().await?;
+        self.start(state, true)
+    }
+
+    fn start(&self, mut state: OwnedMutexGuard<State>, alone: bool) -> Result<WriteTx> {
+        // The first use case of a group needs no savepoint: should it fail,
+        // the whole transaction, holding only it, rolls back. (A savepoint
+        // copies each page it changes to a sub-journal first.)
+        let savepoint = state.group.is_some();
+        if savepoint {
+            if let Err(e) = state.conn.execute_batch("SAVEPOINT use_case") {
+                state.abandon_if_rolled_back();
+                return Err(e.into());
+            }
+        } else {
+            state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            state.group = Some(Group { started: Instant::now(), members: Vec::new() });
+        }
+        Ok(WriteTx { state: Some(state), writer: self.clone(), savepoint, alone })
+    }
+
+    /// One statement in a transaction of its own.
+    pub(crate) async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let changed = tx.execute(sql, args)?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Commits what has finished (see [`crate::db::Db::settle`]).
+    pub(crate) async fn settle(&self) -> Result<()> {
+        self.acquire_alone().await.map(drop)
+    }
+
+    pub(crate) async fn close(&self) {
+        // Waits for a use case in flight, then commits what has finished.
+        let _ = self.acquire_alone().await;
+    }
+}
+
+/// A use case's write transaction. Dropping it without [`WriteTx::commit`]
+/// rolls it back, so a use case that fails or whose request is abandoned
+/// leaves nothing behind.
+///
+/// Group commit: committing releases the use case's savepoint into the
+/// group transaction and, if no other use case is queued for the write
+/// connection (or the group is full or old), commits the group. Otherwise
+/// the next use case runs in the same transaction and the last one commits
+/// for all. Either way `commit` returns only once the changes are durable,
+/// so nothing is acknowledged before it is committed — and one commit (its
+/// WAL write being most of a use case's cost) serves many use cases.
+pub(crate) struct WriteTx {
+    state: Option<OwnedMutexGuard<State>>,
+    writer: Writer,
+    /// Whether this use case runs in a savepoint (see [`Writer::begin`]).
+    savepoint: bool,
+    /// Commits by itself (see [`Writer::begin_alone`]).
+    alone: bool,
+}
+
+impl WriteTx {
+    fn conn(&self) -> Result<&Connection> {
+        match &self.state {
+            Some(state) => Ok(&state.conn),
+            None => Err(StoreError::Unavailable("the write transaction has ended".into())),
+        }
+    }
+
+    pub(crate) fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        execute(self.conn()?, sql, args)
+    }
+
+    pub(crate) fn fetch(&mut self, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+        fetch(self.conn()?, sql, args, limit)
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let Some(mut state) = self.state.take() else {
+            return Err(StoreError::Unavailable("the write transaction has ended".into()));
+        };
+        state.abandon_if_rolled_back();
+        if state.group.is_none() {
+            return Err(StoreError::Unavailable("the database rolled the transaction back".into()));
+        }
+        if self.savepoint
+            && let Err(e) = state.conn.execute_batch("RELEASE use_case")
+        {
+            rollback_use_case(&mut state, true);
+            return Err(e.into());
+        }
+        let (done, outcome) = oneshot::channel();
+        let group = state.group.as_mut().map(|g| {
+            g.members.push(done);
+            g.members.len() >= GROUP_MAX || g.started.elapsed() >= GROUP_MAX_AGE
+        });
+        if self.alone || group == Some(true) || self.writer.waiting.load(Ordering::SeqCst) == 0 {
+            state.flush();
+        }
+        drop(state);
+        // The use case queued behind this one commits the group; should it
+        // never come (its request abandoned in the queue), commit it here.
+        let mut outcome = outcome;
+        let outcome = match tokio::time::timeout(GROUP_MAX_AGE * 2, &mut outcome).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                self.writer.acquire_alone().await?;
+                outcome.await
+            }
+        };
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+            Err(_) => Err(StoreError::Unavailable("the write connection closed before the commit".into())),
+        }
+    }
+}
+
+/// Undoes one use case, keeping the others in its group.
+fn rollback_use_case(state: &mut State, savepoint: bool) {
+    if !state.conn.is_autocommit() {
+        let undo = if savepoint { "ROLLBACK TO use_case; RELEASE use_case" } else { "ROLLBACK" };
+        if let Err(e) = state.conn.execute_batch(undo) {
+            tracing::error!(error = %e, "rolling back an abandoned write transaction failed");
+        }
+    }
+    if !savepoint {
+        // The group's first use case: nothing else was in it.
+        state.group = None;
+    }
+    state.abandon_if_rolled_back();
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(mut state) = self.state.take() {
+            rollback_use_case(&mut state, self.savepoint);
+            let members = state.group.as_ref().map_or(0, |g| g.members.len());
+            if members > 0 && self.writer.waiting.load(Ordering::SeqCst) == 0 {
+                state.flush();
+            }
+        }
+    }
+}
+
+/// Binds `args` by placeholder: `$n` (or `?n`) takes the n-th argument
+/// wherever and however often it appears, an anonymous `?` the next one in
+/// order (the two renderings of [`crate::db::Sql`]).
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let position = match stmt.parameter_name(index) {
+            Some(name) => name
+                .get(1..)
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))?,
+            None => index,
+        };
+        let arg = args.get(position - 1).ok_or(rusqlite::Error::InvalidParameterCount(args.len(), position))?;
+        let value = match arg {
+            Arg::Int(v) => v.map_or(ValueRef::Null, ValueRef::Integer),
+            Arg::Text(v) => v.as_deref().map_or(ValueRef::Null, |t| ValueRef::Text(t.as_bytes())),
+            Arg::Bool(v) => ValueRef::Integer(i64::from(*v)),
+            Arg::Bytes(v) => v.as_deref().map_or(ValueRef::Null, ValueRef::Blob),
+        };
+        stmt.raw_bind_parameter(index, rusqlite::types::ToSqlOutput::Borrowed(value))?;
+    }
+    Ok(())
+}
+
+fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u64> {
+    let mut stmt = match conn.prepare_cached(sql) {
+        Ok(stmt) => stmt,
+        // Several statements in one text (only ever fixed SQL without
+        // parameters, as in tests and maintenance): run them as a batch.
+        Err(rusqlite::Error::MultipleStatement) if args.is_empty() => {
+            conn.execute_batch(sql)?;
+            return Ok(conn.changes());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    bind(&mut stmt, &args)?;
+    // Stepping through the rows (rather than `execute`) also runs
+    // statements with RETURNING whose rows the caller does not want.
+    let mut rows = stmt.raw_query();
+    while rows.next()?.is_some() {}
+    Ok(conn.changes())
+}
+
+fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, &args)?;
+    let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let width = columns.len();
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        if limit.is_some_and(|n| out.len() >= n) {
+            // SQLite makes all of a RETURNING statement's changes on its
+            // first step, so stopping early loses nothing.
+            break;
+        }
+        let values = (0..width).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+        out.push(Row { columns: columns.clone(), values });
+    }
+    Ok(out)
+}
+
+/// A row read on the write connection, decoded by column name as sqlx's
+/// rows are (and as strictly: a NULL or a value of another type is an error).
+pub(crate) struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    fn get(&self, col: &str) -> rusqlite::Result<(usize, ValueRef<'_>)> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c == col)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(col.to_owned()))?;
+        Ok((i, ValueRef::from(&self.values[i])))
+    }
+
+    pub(crate) fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        Ok(match self.get(col)? {
+            (_, ValueRef::Null) => None,
+            (_, ValueRef::Integer(v)) => Some(v),
+            (i, other) => return Err(mismatch(i, col, other)),
+        })
+    }
+
+    pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(match self.get(col)? {
+            (_, ValueRef::Null) => None,
+            (i, ValueRef::Text(t)) => Some(
+                std::str::from_utf8(t)
+                    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))?
+                    .to_owned(),
+            ),
+            (i, other) => return Err(mismatch(i, col, other)),
+        })
+    }
+
+    pub(crate) fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        Ok(match self.get(col)? {
+            (_, ValueRef::Null) => None,
+            (_, ValueRef::Blob(b) | ValueRef::Text(b)) => Some(b.to_vec()),
+            (i, other) => return Err(mismatch(i, col, other)),
+        })
+    }
+}
+
+fn mismatch(i: usize, col: &str, value: ValueRef<'_>) -> StoreError {
+    rusqlite::Error::InvalidColumnType(i, col.to_owned(), value.data_type()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{Db, Tx, args};
+    use crate::test_support::TestDb;
+    use std::sync::atomic::Ordering;
+
+    fn writer(db: &TestDb) -> super::Writer {
+        match &db.store.db {
+            Db::Sqlite { write, .. } => write.clone(),
+            Db::Postgres(_) => unreachable!("a SQLite test database"),
+        }
+    }
+
+    async fn add_team(tx: &mut Tx, name: &str) {
+        tx.execute("INSERT INTO teams (name, internal, created_at, updated_at) VALUES ($1, FALSE, 0, 0)", args![name])
+            .await
+            .unwrap();
+    }
+
+    async fn teams(db: &TestDb) -> Vec<String> {
+        let rows = db.store.db.fetch_all("SELECT name FROM teams WHERE name LIKE 'G%' ORDER BY name", args![]).await;
+        rows.unwrap().iter().map(|r| r.text("name").unwrap()).collect()
+    }
+
+    /// Use cases that queue for the writer share commits, and each returns
+    /// only once its change is visible to the readers.
+    #[tokio::test]
+    async fn queued_use_cases_share_a_commit_and_return_once_durable() {
+        let db = TestDb::sqlite().await;
+        let before = writer(&db).groups.load(Ordering::SeqCst);
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let store = db.store.clone();
+            tasks.spawn(async move {
+                let mut tx = store.db.begin().await.unwrap();
+                // Holding the writer across a yield lets the others queue.
+                tokio::task::yield_now().await;
+                add_team(&mut tx, &format!("G{i:02}")).await;
+                tx.commit().await.unwrap();
+                let seen = store.db.fetch_optional("SELECT id FROM teams WHERE name = $1", args![format!("G{i:02}")]);
+                assert!(seen.await.unwrap().is_some(), "G{i:02} acknowledged but not visible");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+        let groups = writer(&db).groups.load(Ordering::SeqCst) - before;
+        assert!((1..20).contains(&groups), "20 use cases took {groups} commits");
+        assert_eq!(teams(&db).await.len(), 20);
+    }
+
+    /// A use case that fails inside a group rolls back alone: the ones
+    /// before and after it in the same commit keep their changes.
+    #[tokio::test]
+    async fn a_failed_use_case_in_a_group_takes_only_itself_back() {
+        let db = TestDb::sqlite().await;
+        let w = writer(&db);
+        let mut first = db.store.db.begin().await.unwrap();
+        add_team(&mut first, "G1").await;
+        let store = db.store.clone();
+        let failing = tokio::spawn(async move {
+            let mut tx = store.db.begin().await.unwrap();
+            add_team(&mut tx, "G2").await;
+            // A duplicate name breaks the teams' unique name: the use case fails.
+            let dup = tx.execute(
+                "INSERT INTO teams (name, internal, created_at, updated_at) VALUES ('G2', FALSE, 0, 0)",
+                args![],
+            );
+            assert!(dup.await.is_err());
+            drop(tx);
+        });
+        let store = db.store.clone();
+        let last = tokio::spawn(async move {
+            let mut tx = store.db.begin().await.unwrap();
+            add_team(&mut tx, "G3").await;
+            tx.commit().await
+        });
+        while w.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let before = w.groups.load(Ordering::SeqCst);
+        first.commit().await.unwrap();
+        failing.await.unwrap();
+        last.await.unwrap().unwrap();
+        assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
+        assert_eq!(teams(&db).await, ["G1", "G3"]);
+    }
+}
