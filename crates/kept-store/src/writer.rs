@@ -25,9 +25,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 /// sqlx's pool did.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Enough for every distinct statement the write paths prepare; the cache
-/// evicts the least recently used beyond it.
-const STATEMENT_CACHE: usize = 512;
+/// Prepared statements kept, as many as sqlx keeps per connection; the
+/// least recently used go first (multi-row statements differ by row count).
+const STATEMENT_CACHE: usize = 100;
 
 /// A group commit ends after this many use cases or this long, even while
 /// more are queued, so no acknowledgement waits on a long queue.
