@@ -61,6 +61,11 @@ pub(crate) async fn open(url: &str, size: PoolSize) -> Result<Db> {
     }
 }
 
+/// What every kept SQLite connection waits for another process's lock, and
+/// its page cache (in KiB); writer.rs sets the same on its connection.
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SQLITE_CACHE_KIB: i64 = 32_000;
+
 pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
     if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -76,8 +81,8 @@ pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", "-32000")
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         .disable_statement_logging();
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("{path}: {e}"));
     // The writer first: it creates the file and switches it to WAL before

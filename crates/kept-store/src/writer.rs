@@ -12,6 +12,7 @@
 //! thread, and they run beside one another anyway. rusqlite 0.39 links the
 //! same libsqlite3-sys as sqlx 0.9, so both use one bundled SQLite.
 
+use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB};
 use crate::db::Arg;
 use crate::error::{Result, StoreError};
 use rusqlite::types::{Value, ValueRef};
@@ -120,11 +121,11 @@ impl Writer {
             | OpenFlags::SQLITE_OPEN_URI;
         let unavailable = |e: rusqlite::Error| StoreError::Unavailable(format!("{path}: {e}"));
         let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(unavailable)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
-        )
+        conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(unavailable)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+        ))
         .map_err(unavailable)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let groups = Arc::new(AtomicU64::new(0));
@@ -158,7 +159,7 @@ impl Writer {
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&*self.path)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .disable_statement_logging();
         let mut conn = options.connect().await.map_err(|e| StoreError::Unavailable(format!("{}: {e}", self.path)))?;
         migrator.run(&mut conn).await?;
@@ -217,7 +218,7 @@ impl Writer {
 
     pub(crate) async fn close(&self) {
         // Waits for a use case in flight, then commits what has finished.
-        let _ = self.acquire_alone().await;
+        let _ = self.settle().await;
     }
 }
 
