@@ -116,7 +116,7 @@ impl Sql {
         Sql { text: AssertSqlSafe(s).into_sql_str(), sqlite: None }
     }
 
-    fn for_sqlite(self) -> SqlStr {
+    pub(crate) fn for_sqlite(self) -> SqlStr {
         self.sqlite.unwrap_or(self.text)
     }
 
@@ -391,8 +391,10 @@ impl Db {
     }
 
     /// A write transaction that SQLite commits on its own rather than in a
-    /// group with others (see writer.rs): the storage floor's, which stands
-    /// for a program without group commit.
+    /// group with others (see writer.rs), after the group before it: the
+    /// storage floor's, which stands for a program without group commit,
+    /// and one that rewrites the rollups wholesale (no group's deferred
+    /// differences may land on top of it).
     pub(crate) async fn begin_alone(&self) -> Result<Tx> {
         match self {
             Db::Sqlite { write, .. } => Ok(Tx::Write(write.begin_alone().await?)),

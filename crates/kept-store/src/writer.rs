@@ -15,6 +15,7 @@
 use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB};
 use crate::db::Arg;
 use crate::error::{Result, StoreError};
+use crate::metrics::rollups::{self, Deltas};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use std::sync::Arc;
@@ -57,6 +58,9 @@ struct State {
     conn: Connection,
     group: Option<Group>,
     groups: Arc<AtomicU64>,
+    /// The rollup differences of the group's finished use cases, applied
+    /// just before it commits (see [`rollups::apply`]).
+    deltas: Deltas,
 }
 
 /// An open SQLite transaction holding use cases that have finished but are
@@ -71,7 +75,10 @@ impl State {
     fn flush(&mut self) {
         let Some(group) = self.group.take() else { return };
         self.groups.fetch_add(1, Ordering::Relaxed);
-        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let deltas = std::mem::take(&mut self.deltas);
+        let outcome = rollups::apply_now(&self.conn, deltas)
+            .map_err(|e| format!("updating the rollups: {e}"))
+            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()));
         if outcome.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -87,6 +94,7 @@ impl State {
         if self.conn.is_autocommit()
             && let Some(group) = self.group.take()
         {
+            self.deltas.clear();
             for member in group.members {
                 let _ = member.send(Err("the database rolled the transaction back".into()));
             }
@@ -130,7 +138,7 @@ impl Writer {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let groups = Arc::new(AtomicU64::new(0));
         Ok(Self {
-            state: Arc::new(Mutex::new(State { conn, group: None, groups: groups.clone() })),
+            state: Arc::new(Mutex::new(State { conn, group: None, groups: groups.clone(), deltas: Deltas::new() })),
             waiting: Arc::new(AtomicUsize::new(0)),
             groups,
             path: path.into(),
@@ -200,7 +208,7 @@ impl Writer {
             state.conn.execute_batch("BEGIN IMMEDIATE")?;
             state.group = Some(Group { started: Instant::now(), members: Vec::new() });
         }
-        Ok(WriteTx { state: Some(state), writer: self.clone(), savepoint, alone })
+        Ok(WriteTx { state: Some(state), writer: self.clone(), savepoint, alone, deltas: Deltas::new() })
     }
 
     /// One statement in a transaction of its own.
@@ -240,6 +248,9 @@ pub(crate) struct WriteTx {
     savepoint: bool,
     /// Commits by itself (see [`Writer::begin_alone`]).
     alone: bool,
+    /// This use case's rollup differences, handed to the group when it
+    /// commits and dropped if it rolls back.
+    deltas: Deltas,
 }
 
 impl WriteTx {
@@ -258,6 +269,11 @@ impl WriteTx {
         fetch(self.conn()?, sql, args, limit)
     }
 
+    /// Keeps rollup differences for the group's commit.
+    pub(crate) fn defer(&mut self, deltas: Deltas) {
+        rollups::merge(&mut self.deltas, deltas);
+    }
+
     pub(crate) async fn commit(mut self) -> Result<()> {
         let Some(mut state) = self.state.take() else {
             return Err(StoreError::Unavailable("the write transaction has ended".into()));
@@ -272,6 +288,7 @@ impl WriteTx {
             rollback_use_case(&mut state, true);
             return Err(e.into());
         }
+        rollups::merge(&mut state.deltas, std::mem::take(&mut self.deltas));
         let (done, outcome) = oneshot::channel();
         let group = state.group.as_mut().map(|g| {
             g.members.push(done);
@@ -310,6 +327,7 @@ fn rollback_use_case(state: &mut State, savepoint: bool) {
     if !savepoint {
         // The group's first use case: nothing else was in it.
         state.group = None;
+        state.deltas.clear();
     }
     state.abandon_if_rolled_back();
 }
@@ -350,7 +368,7 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Res
     Ok(())
 }
 
-fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u64> {
+pub(crate) fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u64> {
     let mut stmt = match conn.prepare_cached(sql) {
         Ok(stmt) => stmt,
         // Several statements in one text (only ever fixed SQL without
@@ -369,7 +387,7 @@ fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u64> {
     Ok(conn.changes())
 }
 
-fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+pub(crate) fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &args)?;
     let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
@@ -442,6 +460,7 @@ fn mismatch(i: usize, col: &str, value: ValueRef<'_>) -> StoreError {
 mod tests {
     use crate::db::{Db, Tx, args};
     use crate::test_support::TestDb;
+    use kept_core::metrics::{Delta, Measure, RollupKey, Scope};
     use std::sync::atomic::Ordering;
 
     fn writer(db: &TestDb) -> super::Writer {
@@ -524,5 +543,54 @@ mod tests {
         last.await.unwrap().unwrap();
         assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
         assert_eq!(teams(&db).await, ["G1", "G3"]);
+    }
+
+    /// One response time of `seconds` for the organisation on day 20,000.
+    fn response(seconds: i64) -> crate::metrics::rollups::Deltas {
+        let mut hist = kept_core::metrics::Hist::new();
+        hist.add(seconds, 1);
+        let key = RollupKey { scope: Scope::Org, key: String::new(), day: 20_000, measure: Measure::Frt };
+        [(key, Delta { n: 1, total: seconds, hist })].into_iter().collect()
+    }
+
+    /// A group's use cases' rollup differences are applied once, summed, in
+    /// its commit; those of a use case that failed are not.
+    #[tokio::test]
+    async fn a_group_applies_its_members_rollups_once_at_commit() {
+        let db = TestDb::sqlite().await;
+        let w = writer(&db);
+        let mut first = db.store.db.begin().await.unwrap();
+        crate::metrics::rollups::apply(&mut first, response(60)).await.unwrap();
+        let store = db.store.clone();
+        let failing = tokio::spawn(async move {
+            let mut tx = store.db.begin().await.unwrap();
+            crate::metrics::rollups::apply(&mut tx, response(999)).await.unwrap();
+            drop(tx);
+        });
+        let store = db.store.clone();
+        let last = tokio::spawn(async move {
+            let mut tx = store.db.begin().await.unwrap();
+            crate::metrics::rollups::apply(&mut tx, response(120)).await.unwrap();
+            tx.commit().await
+        });
+        while w.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let before = w.groups.load(Ordering::SeqCst);
+        first.commit().await.unwrap();
+        failing.await.unwrap();
+        last.await.unwrap().unwrap();
+        assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
+        for table in ["metric_rollups", "metric_rollups_monthly"] {
+            let sql = crate::db::Sql::built(format!("SELECT n, total, hist FROM {table} WHERE scope = 'org'"));
+            let rows = db.store.db.fetch_all(sql, args![]).await.unwrap();
+            assert_eq!(rows.len(), 1, "{table}");
+            assert_eq!((rows[0].int("n").unwrap(), rows[0].int("total").unwrap()), (2, 180), "{table}");
+            let hist = kept_core::metrics::Hist::decode(&rows[0].bytes("hist").unwrap()).unwrap();
+            let mut expected = kept_core::metrics::Hist::new();
+            expected.add(60, 1);
+            expected.add(120, 1);
+            assert_eq!(hist, expected, "{table}");
+        }
     }
 }

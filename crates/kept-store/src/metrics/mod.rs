@@ -7,7 +7,7 @@ mod drill;
 mod periods;
 mod plans;
 mod rebuild;
-mod rollups;
+pub(crate) mod rollups;
 mod sources;
 
 pub use drill::{DRILL_LIMIT, Drill, DrillRow};

@@ -26,7 +26,7 @@ impl Store {
     /// Recomputes every rollup; `progress(cases done, cases in all)` is
     /// called after each batch.
     pub async fn rebuild_metrics(&self, mut progress: impl FnMut(u64, u64)) -> Result<Rebuilt> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_alone().await?;
         tx.execute("DELETE FROM metric_rollups", args![]).await?;
         tx.execute("DELETE FROM metric_rollups_monthly", args![]).await?;
         tx.execute("DELETE FROM metric_sources", args![]).await?;

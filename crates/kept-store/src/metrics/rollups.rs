@@ -45,10 +45,68 @@ pub(crate) fn month_of(day: i32) -> i32 {
     kept_core::metrics::day::day_number(kept_core::metrics::day::date_of(day).first_of_month())
 }
 
+/// Rollup differences by key, by day.
+pub(crate) type Deltas = BTreeMap<RollupKey, Delta>;
+
+/// Adds `from` into `into`, key by key.
+pub(crate) fn merge(into: &mut Deltas, from: Deltas) {
+    for (k, d) in from {
+        match into.entry(k) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(d);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
+                slot.n += d.n;
+                slot.total += d.total;
+                slot.hist.merge(&d.hist, 1);
+            }
+        }
+    }
+}
+
 /// Adds `deltas` (by day) to the daily and the monthly rollups.
-pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
-    let mut months: BTreeMap<RollupKey, Delta> = BTreeMap::new();
-    for (k, d) in &deltas {
+///
+/// On SQLite the write transaction keeps them, and the group commit applies
+/// the sum of its use cases' differences just before it commits (see
+/// writer.rs): most of a use case's rows (the organisation's, its team's,
+/// its channel's… for today) are the same rows as its neighbours', so a
+/// group of sixteen writes them once rather than sixteen times. They commit
+/// in the same transaction as the changes they count, or not at all.
+pub(crate) async fn apply(tx: &mut Tx, deltas: Deltas) -> Result<()> {
+    if let Tx::Write(w) = tx {
+        w.defer(deltas);
+        return Ok(());
+    }
+    for (grain, deltas) in grains(deltas) {
+        apply_grain(tx, grain, deltas).await?;
+    }
+    Ok(())
+}
+
+/// The same on SQLite's write connection, inside the group's transaction.
+pub(crate) fn apply_now(conn: &rusqlite::Connection, deltas: Deltas) -> Result<()> {
+    for (grain, deltas) in grains(deltas) {
+        let table = grain.table();
+        for chunk in nonzero(deltas).chunks(CHUNK) {
+            let keys = hist_keys(chunk);
+            let mut current = BTreeMap::new();
+            if !keys.is_empty() {
+                let (sql, args) = hists_query(table, &keys, false);
+                let rows = crate::writer::fetch(conn, sql.for_sqlite().as_str(), args, None)?;
+                current = read_hists(rows.into_iter().map(crate::db::DbRow::Written))?;
+            }
+            let (sql, args) = upsert(table, chunk, current);
+            crate::writer::execute(conn, sql.for_sqlite().as_str(), args)?;
+        }
+    }
+    Ok(())
+}
+
+/// The daily differences and, from them, the monthly ones.
+fn grains(days: Deltas) -> [(Grain, Deltas); 2] {
+    let mut months: Deltas = BTreeMap::new();
+    for (k, d) in &days {
         // Account activity is read by day only.
         if k.scope == Scope::Account {
             continue;
@@ -58,80 +116,97 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: BTreeMap<RollupKey, Delta>) -> Re
         m.total += d.total;
         m.hist.merge(&d.hist, 1);
     }
-    apply_grain(tx, Grain::Day, deltas).await?;
-    apply_grain(tx, Grain::Month, months).await
+    [(Grain::Day, days), (Grain::Month, months)]
 }
 
-/// Adds `deltas` to one grain's rows. Counts and totals are added by the
-/// database; histograms are read, merged and written back under the rows'
-/// locks (PostgreSQL; SQLite has one writer at a time), taken in key order.
-async fn apply_grain(tx: &mut Tx, grain: Grain, deltas: BTreeMap<RollupKey, Delta>) -> Result<()> {
+fn nonzero(deltas: Deltas) -> Vec<(RollupKey, Delta)> {
+    deltas.into_iter().filter(|(_, d)| !d.is_zero()).collect()
+}
+
+fn hist_keys(chunk: &[(RollupKey, Delta)]) -> Vec<&RollupKey> {
+    chunk.iter().filter(|(k, _)| k.measure.has_hist()).map(|(k, _)| k).collect()
+}
+
+/// Adds `deltas` to one grain's rows on PostgreSQL. Counts and totals are
+/// added by the database; histograms are read, merged and written back
+/// under the rows' locks, taken in key order.
+async fn apply_grain(tx: &mut Tx, grain: Grain, deltas: Deltas) -> Result<()> {
     let table = grain.table();
-    let deltas: Vec<(RollupKey, Delta)> = deltas.into_iter().filter(|(_, d)| !d.is_zero()).collect();
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let postgres = tx.backend() == crate::Backend::Postgres;
-    for chunk in deltas.chunks(CHUNK) {
-        let with_hist: Vec<&(RollupKey, Delta)> = chunk.iter().filter(|(k, _)| k.measure.has_hist()).collect();
-        let mut current: BTreeMap<RollupKey, Hist> = BTreeMap::new();
-        if !with_hist.is_empty() {
-            if postgres {
-                // Rows must exist to be locked.
-                let mut q = SqlBuilder::new(&format!(
-                    "INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "
-                ));
-                for (i, (k, _)) in with_hist.iter().enumerate() {
-                    let mut values = key_args(k);
-                    values.extend([Arg::from(0i64), Arg::from(0i64), Arg::from(Vec::<u8>::new())]);
-                    q.push(if i == 0 { "" } else { ", " }).bind_list(values);
-                }
-                q.push(" ON CONFLICT (scope, scope_key, day, measure) DO NOTHING");
-                let (sql, args) = q.finish();
-                tx.execute(sql, args).await?;
-            }
+    for chunk in nonzero(deltas).chunks(CHUNK) {
+        let keys = hist_keys(chunk);
+        let mut current = BTreeMap::new();
+        if !keys.is_empty() {
+            // Rows must exist to be locked.
             let mut q = SqlBuilder::new(&format!(
-                "SELECT scope, scope_key, day, measure, hist FROM {table} WHERE (scope, scope_key, day, measure) IN ("
+                "INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "
             ));
-            for (i, (k, _)) in with_hist.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).bind_list(key_args(k));
+            for (i, k) in keys.iter().enumerate() {
+                let mut values = key_args(k);
+                values.extend([Arg::from(0i64), Arg::from(0i64), Arg::from(Vec::<u8>::new())]);
+                q.push(if i == 0 { "" } else { ", " }).bind_list(values);
             }
-            q.push(")");
-            if postgres {
-                q.push(" ORDER BY scope, scope_key, day, measure FOR UPDATE");
-            }
+            q.push(" ON CONFLICT (scope, scope_key, day, measure) DO NOTHING");
             let (sql, args) = q.finish();
-            for r in tx.fetch_all(sql, args).await? {
-                let key = row_key(&r)?;
-                let bytes = r.opt_bytes("hist")?.unwrap_or_default();
-                let hist = if bytes.is_empty() {
-                    Hist::new()
-                } else {
-                    Hist::decode(&bytes).map_err(|e| corrupt(e.to_string()))?
-                };
-                current.insert(key, hist);
-            }
+            tx.execute(sql, args).await?;
+            let (sql, args) = hists_query(table, &keys, true);
+            current = read_hists(tx.fetch_all(sql, args).await?)?;
         }
-        let mut q =
-            SqlBuilder::new(&format!("INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "));
-        for (i, (k, d)) in chunk.iter().enumerate() {
-            let hist: Option<Vec<u8>> = k.measure.has_hist().then(|| {
-                let mut h = current.remove(k).unwrap_or_default();
-                h.merge(&d.hist, 1);
-                h.encode()
-            });
-            let mut values = key_args(k);
-            values.extend([Arg::from(d.n), Arg::from(d.total), Arg::from(hist)]);
-            q.push(if i == 0 { "" } else { ", " }).bind_list(values);
-        }
-        q.push(&format!(
-            " ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = {table}.n + excluded.n, \
-             total = {table}.total + excluded.total, hist = excluded.hist"
-        ));
-        let (sql, args) = q.finish();
+        let (sql, args) = upsert(table, chunk, current);
         tx.execute(sql, args).await?;
     }
     Ok(())
+}
+
+/// The stored histograms of `keys`, locked if `lock`.
+fn hists_query(table: &str, keys: &[&RollupKey], lock: bool) -> (crate::db::Sql, Vec<Arg>) {
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT scope, scope_key, day, measure, hist FROM {table} WHERE (scope, scope_key, day, measure) IN ("
+    ));
+    for (i, k) in keys.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).bind_list(key_args(k));
+    }
+    q.push(")");
+    if lock {
+        q.push(" ORDER BY scope, scope_key, day, measure FOR UPDATE");
+    }
+    q.finish()
+}
+
+fn read_hists(rows: impl IntoIterator<Item = crate::db::DbRow>) -> Result<BTreeMap<RollupKey, Hist>> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let bytes = r.opt_bytes("hist")?.unwrap_or_default();
+        let hist =
+            if bytes.is_empty() { Hist::new() } else { Hist::decode(&bytes).map_err(|e| corrupt(e.to_string()))? };
+        out.insert(row_key(&r)?, hist);
+    }
+    Ok(out)
+}
+
+/// Adds the chunk's counts and totals to its rows (creating them) and sets
+/// their histograms to `current` merged with the chunk's.
+fn upsert(
+    table: &str,
+    chunk: &[(RollupKey, Delta)],
+    mut current: BTreeMap<RollupKey, Hist>,
+) -> (crate::db::Sql, Vec<Arg>) {
+    let mut q =
+        SqlBuilder::new(&format!("INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES "));
+    for (i, (k, d)) in chunk.iter().enumerate() {
+        let hist: Option<Vec<u8>> = k.measure.has_hist().then(|| {
+            let mut h = current.remove(k).unwrap_or_default();
+            h.merge(&d.hist, 1);
+            h.encode()
+        });
+        let mut values = key_args(k);
+        values.extend([Arg::from(d.n), Arg::from(d.total), Arg::from(hist)]);
+        q.push(if i == 0 { "" } else { ", " }).bind_list(values);
+    }
+    q.push(&format!(
+        " ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = {table}.n + excluded.n, \
+         total = {table}.total + excluded.total, hist = excluded.hist"
+    ));
+    q.finish()
 }
 
 fn row_key(r: &crate::db::DbRow) -> Result<RollupKey> {
