@@ -136,6 +136,7 @@ impl Writer {
         ))
         .map_err(unavailable)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        rollups::register_functions(&conn).map_err(unavailable)?;
         let groups = Arc::new(AtomicU64::new(0));
         Ok(Self {
             state: Arc::new(Mutex::new(State { conn, group: None, groups: groups.clone(), deltas: Deltas::new() })),

@@ -84,23 +84,51 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: Deltas) -> Result<()> {
     Ok(())
 }
 
-/// The same on SQLite's write connection, inside the group's transaction.
+/// The same on SQLite's write connection, inside the group's transaction:
+/// one cached single-row statement per row, the histogram merged by SQLite
+/// itself through `kept_hist_add` ([`register_functions`]). A multi-row
+/// statement is compiled anew for each row count, and the group's sums
+/// rarely have the same count twice.
 pub(crate) fn apply_now(conn: &rusqlite::Connection, deltas: Deltas) -> Result<()> {
     for (grain, deltas) in grains(deltas) {
         let table = grain.table();
-        for chunk in nonzero(deltas).chunks(CHUNK) {
-            let keys = hist_keys(chunk);
-            let mut current = BTreeMap::new();
-            if !keys.is_empty() {
-                let (sql, args) = hists_query(table, &keys, false);
-                let rows = crate::writer::fetch(conn, sql.for_sqlite().as_str(), args, None)?;
-                current = read_hists(rows.into_iter().map(crate::db::DbRow::Written))?;
-            }
-            let (sql, args) = upsert(table, chunk, current);
-            crate::writer::execute(conn, sql.for_sqlite().as_str(), args)?;
+        let sql = format!(
+            "INSERT INTO {table} (scope, scope_key, day, measure, n, total, hist) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (scope, scope_key, day, measure) DO UPDATE SET n = {table}.n + excluded.n, \
+             total = {table}.total + excluded.total, hist = kept_hist_add({table}.hist, excluded.hist)"
+        );
+        for (k, d) in nonzero(deltas) {
+            let hist: Option<Vec<u8>> = k.measure.has_hist().then(|| d.hist.encode());
+            let mut args = key_args(&k);
+            args.extend([Arg::from(d.n), Arg::from(d.total), Arg::from(hist)]);
+            crate::writer::execute(conn, &sql, args)?;
         }
     }
     Ok(())
+}
+
+/// `kept_hist_add(stored, delta)`: the stored histogram with `delta`'s
+/// counts added (either may be NULL or empty, meaning none).
+pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY;
+    conn.create_scalar_function("kept_hist_add", 2, flags, |ctx| {
+        let stored: Option<Vec<u8>> = ctx.get(0)?;
+        let delta: Option<Vec<u8>> = ctx.get(1)?;
+        let decode = |bytes: &[u8]| {
+            Hist::decode(bytes).map_err(|e| rusqlite::Error::UserFunctionError(corrupt(e.to_string()).into()))
+        };
+        Ok(match (stored, delta) {
+            (stored, None) => stored,
+            (None, delta) => delta,
+            (Some(stored), Some(delta)) if stored.is_empty() => Some(delta),
+            (Some(stored), Some(delta)) => {
+                let mut hist = decode(&stored)?;
+                hist.merge(&decode(&delta)?, 1);
+                Some(hist.encode())
+            }
+        })
+    })
 }
 
 /// The daily differences and, from them, the monthly ones.
@@ -148,7 +176,7 @@ async fn apply_grain(tx: &mut Tx, grain: Grain, deltas: Deltas) -> Result<()> {
             q.push(" ON CONFLICT (scope, scope_key, day, measure) DO NOTHING");
             let (sql, args) = q.finish();
             tx.execute(sql, args).await?;
-            let (sql, args) = hists_query(table, &keys, true);
+            let (sql, args) = hists_query(table, &keys);
             current = read_hists(tx.fetch_all(sql, args).await?)?;
         }
         let (sql, args) = upsert(table, chunk, current);
@@ -157,18 +185,15 @@ async fn apply_grain(tx: &mut Tx, grain: Grain, deltas: Deltas) -> Result<()> {
     Ok(())
 }
 
-/// The stored histograms of `keys`, locked if `lock`.
-fn hists_query(table: &str, keys: &[&RollupKey], lock: bool) -> (crate::db::Sql, Vec<Arg>) {
+/// The stored histograms of `keys`, locked.
+fn hists_query(table: &str, keys: &[&RollupKey]) -> (crate::db::Sql, Vec<Arg>) {
     let mut q = SqlBuilder::new(&format!(
         "SELECT scope, scope_key, day, measure, hist FROM {table} WHERE (scope, scope_key, day, measure) IN ("
     ));
     for (i, k) in keys.iter().enumerate() {
         q.push(if i == 0 { "" } else { ", " }).bind_list(key_args(k));
     }
-    q.push(")");
-    if lock {
-        q.push(" ORDER BY scope, scope_key, day, measure FOR UPDATE");
-    }
+    q.push(") ORDER BY scope, scope_key, day, measure FOR UPDATE");
     q.finish()
 }
 
@@ -279,4 +304,40 @@ pub(crate) async fn set_zone(tx: &mut Tx, zone: &jiff::tz::TimeZone) -> Result<(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hist(values: &[(i64, i64)]) -> Hist {
+        let mut h = Hist::new();
+        for (value, times) in values {
+            h.add(*value, *times);
+        }
+        h
+    }
+
+    /// SQLite's `kept_hist_add` adds as Hist::merge does, withdrawals
+    /// included, and passes a missing side through.
+    #[test]
+    fn kept_hist_add_merges_like_the_histogram() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        register_functions(&conn).unwrap();
+        let add = |a: Option<Vec<u8>>, b: Option<Vec<u8>>| -> Option<Vec<u8>> {
+            conn.query_row("SELECT kept_hist_add(?1, ?2)", (a, b), |r| r.get(0)).unwrap()
+        };
+        let stored = hist(&[(60, 2), (3600, 1)]);
+        let delta = hist(&[(60, -1), (120, 1)]);
+        let mut expected = stored.clone();
+        expected.merge(&delta, 1);
+        let merged = add(Some(stored.encode()), Some(delta.encode())).unwrap();
+        assert_eq!(Hist::decode(&merged).unwrap(), expected);
+        assert_eq!(add(None, Some(delta.encode())), Some(delta.encode()));
+        assert_eq!(add(Some(Vec::new()), Some(delta.encode())), Some(delta.encode()));
+        assert_eq!(add(Some(stored.encode()), None), Some(stored.encode()));
+        assert_eq!(add(None, None), None);
+        let bad = conn.query_row("SELECT kept_hist_add(x'ff', ?1)", [delta.encode()], |r| r.get::<_, Vec<u8>>(0));
+        assert!(bad.is_err(), "a corrupt stored histogram fails the statement");
+    }
 }
