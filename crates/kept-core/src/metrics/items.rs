@@ -151,8 +151,13 @@ impl Items {
 
     /// Adds these items, times `sign`, to `out`.
     pub fn add_to(&self, sign: i64, out: &mut BTreeMap<RollupKey, Delta>) {
+        self.add_some(self.items.iter(), sign, out);
+    }
+
+    /// Adds `items` (of these), times `sign`, to `out`.
+    fn add_some<'a>(&self, items: impl Iterator<Item = &'a Item>, sign: i64, out: &mut BTreeMap<RollupKey, Delta>) {
         let scopes: Vec<Vec<(Scope, String)>> = self.attributions.iter().map(Attribution::scopes).collect();
-        for item in &self.items {
+        for item in items {
             let Some(scopes) = scopes.get(item.attribution) else { continue };
             for (scope, key) in scopes {
                 // Account activity needs only the count of cases created.
@@ -240,9 +245,24 @@ impl Items {
 
 /// The difference that turns `old`'s contribution into `new`'s.
 pub fn difference(old: &Items, new: &Items) -> BTreeMap<RollupKey, Delta> {
+    // An item both hold adds and takes away the same amounts in every scope:
+    // pair those off first, and spread only what changed over the scopes
+    // (a reply changes a few of a case's dozens of items).
+    let same = |o: &Item, n: &Item| {
+        (o.day, o.measure, o.n, o.total, o.value) == (n.day, n.measure, n.n, n.total, n.value)
+            && old.attributions.get(o.attribution) == new.attributions.get(n.attribution)
+    };
+    let mut kept = vec![false; old.items.len()];
+    let mut added = Vec::new();
+    for n in &new.items {
+        match old.items.iter().enumerate().position(|(i, o)| !kept[i] && same(o, n)) {
+            Some(i) => kept[i] = true,
+            None => added.push(n),
+        }
+    }
     let mut out = BTreeMap::new();
-    new.add_to(1, &mut out);
-    old.add_to(-1, &mut out);
+    new.add_some(added.into_iter(), 1, &mut out);
+    old.add_some(old.items.iter().zip(&kept).filter(|(_, k)| !**k).map(|(o, _)| o), -1, &mut out);
     out.retain(|_, d| !d.is_zero());
     out
 }
@@ -302,6 +322,38 @@ mod tests {
         let to_4: i64 = d.iter().filter(|(k, _)| k.key == "4").map(|(_, v)| v.n).sum();
         let from_3: i64 = d.iter().filter(|(k, _)| k.key == "3").map(|(_, v)| v.n).sum();
         assert_eq!((to_4, from_3), (3, -3));
+    }
+
+    /// Every item spread over its scopes, old taken from new: what
+    /// `difference` must equal, however it gets there.
+    fn spread(old: &Items, new: &Items) -> BTreeMap<RollupKey, Delta> {
+        let mut out = BTreeMap::new();
+        new.add_to(1, &mut out);
+        old.add_to(-1, &mut out);
+        out.retain(|_, d| !d.is_zero());
+        out
+    }
+
+    #[test]
+    fn pairing_off_shared_items_changes_no_sum() {
+        let old = sample();
+        // A second attribution listed first, so the same attribution has
+        // another index; an item repeated; one changed; one gone; one new.
+        let mut new = Items::default();
+        let other = new.attribution(Attribution { team: Some(5), ..old.attributions[0].clone() });
+        let a = new.attribution(old.attributions[0].clone());
+        new.push(a, 20_000, Measure::Created, 1, 0);
+        new.push(a, 20_000, Measure::Created, 1, 0);
+        new.observe(a, 20_001, Measure::Frt, 1800);
+        new.observe(other, 20_002, Measure::Frt, 60);
+        let mut twice = old.clone();
+        twice.push(0, 20_000, Measure::Created, 1, 0);
+        for (o, n) in
+            [(&old, &new), (&new, &old), (&twice, &new), (&new, &twice), (&old, &sample()), (&Items::default(), &new)]
+        {
+            assert_eq!(difference(o, n), spread(o, n));
+        }
+        assert!(!difference(&old, &new).is_empty());
     }
 
     #[test]
