@@ -56,7 +56,9 @@ async fn main() {
     if !reuse {
         seed(&store, n).await;
         if let Some(file) = &seeded {
-            store.execute_unchecked(&format!("VACUUM INTO '{file}'")).await.unwrap();
+            // kept's own online backup (VACUUM INTO on a reader): the writer
+            // runs every statement inside a transaction, where VACUUM cannot.
+            store.backup_to(std::path::Path::new(file), true).await.unwrap();
         }
     }
     if std::env::var("KEPT_STORM_SEED_ONLY").is_ok() {
