@@ -388,7 +388,7 @@ pub(crate) fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u6
     Ok(conn.changes())
 }
 
-pub(crate) fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &args)?;
     let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
@@ -482,6 +482,25 @@ mod tests {
         rows.unwrap().iter().map(|r| r.text("name").unwrap()).collect()
     }
 
+    /// Commits `first` once both other use cases are queued behind it, and
+    /// checks that the three (one failing) shared one commit.
+    async fn commit_as_one_group(
+        db: &TestDb,
+        first: Tx,
+        failing: tokio::task::JoinHandle<()>,
+        last: tokio::task::JoinHandle<crate::Result<()>>,
+    ) {
+        let w = writer(db);
+        while w.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let before = w.groups.load(Ordering::SeqCst);
+        first.commit().await.unwrap();
+        failing.await.unwrap();
+        last.await.unwrap().unwrap();
+        assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
+    }
+
     /// Use cases that queue for the writer share commits, and each returns
     /// only once its change is visible to the readers.
     #[tokio::test]
@@ -514,7 +533,6 @@ mod tests {
     #[tokio::test]
     async fn a_failed_use_case_in_a_group_takes_only_itself_back() {
         let db = TestDb::sqlite().await;
-        let w = writer(&db);
         let mut first = db.store.db.begin().await.unwrap();
         add_team(&mut first, "G1").await;
         let store = db.store.clone();
@@ -535,14 +553,7 @@ mod tests {
             add_team(&mut tx, "G3").await;
             tx.commit().await
         });
-        while w.waiting.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-        let before = w.groups.load(Ordering::SeqCst);
-        first.commit().await.unwrap();
-        failing.await.unwrap();
-        last.await.unwrap().unwrap();
-        assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
+        commit_as_one_group(&db, first, failing, last).await;
         assert_eq!(teams(&db).await, ["G1", "G3"]);
     }
 
@@ -559,7 +570,6 @@ mod tests {
     #[tokio::test]
     async fn a_group_applies_its_members_rollups_once_at_commit() {
         let db = TestDb::sqlite().await;
-        let w = writer(&db);
         let mut first = db.store.db.begin().await.unwrap();
         crate::metrics::rollups::apply(&mut first, response(60)).await.unwrap();
         let store = db.store.clone();
@@ -574,14 +584,7 @@ mod tests {
             crate::metrics::rollups::apply(&mut tx, response(120)).await.unwrap();
             tx.commit().await
         });
-        while w.waiting.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-        let before = w.groups.load(Ordering::SeqCst);
-        first.commit().await.unwrap();
-        failing.await.unwrap();
-        last.await.unwrap().unwrap();
-        assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
+        commit_as_one_group(&db, first, failing, last).await;
         for table in ["metric_rollups", "metric_rollups_monthly"] {
             let sql = crate::db::Sql::built(format!("SELECT n, total, hist FROM {table} WHERE scope = 'org'"));
             let rows = db.store.db.fetch_all(sql, args![]).await.unwrap();

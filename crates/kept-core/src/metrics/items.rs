@@ -129,6 +129,13 @@ impl Delta {
     pub fn is_zero(&self) -> bool {
         self.n == 0 && self.total == 0 && self.hist.is_empty()
     }
+
+    /// Adds `other` to this difference.
+    pub fn add(&mut self, other: &Delta) {
+        self.n += other.n;
+        self.total += other.total;
+        self.hist.merge(&other.hist, 1);
+    }
 }
 
 impl Items {

@@ -51,17 +51,7 @@ pub(crate) type Deltas = BTreeMap<RollupKey, Delta>;
 /// Adds `from` into `into`, key by key.
 pub(crate) fn merge(into: &mut Deltas, from: Deltas) {
     for (k, d) in from {
-        match into.entry(k) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(d);
-            }
-            std::collections::btree_map::Entry::Occupied(mut slot) => {
-                let slot = slot.get_mut();
-                slot.n += d.n;
-                slot.total += d.total;
-                slot.hist.merge(&d.hist, 1);
-            }
-        }
+        into.entry(k).or_default().add(&d);
     }
 }
 
@@ -139,10 +129,7 @@ fn grains(days: Deltas) -> [(Grain, Deltas); 2] {
         if k.scope == Scope::Account {
             continue;
         }
-        let m = months.entry(RollupKey { day: month_of(k.day), ..k.clone() }).or_default();
-        m.n += d.n;
-        m.total += d.total;
-        m.hist.merge(&d.hist, 1);
+        months.entry(RollupKey { day: month_of(k.day), ..k.clone() }).or_default().add(d);
     }
     [(Grain::Day, days), (Grain::Month, months)]
 }

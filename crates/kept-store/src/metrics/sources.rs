@@ -365,12 +365,7 @@ impl Store {
             if *before == new && old.contains_key(id) {
                 continue;
             }
-            for (k, d) in difference(before, &new) {
-                let slot: &mut kept_core::metrics::Delta = deltas.entry(k).or_default();
-                slot.n += d.n;
-                slot.total += d.total;
-                slot.hist.merge(&d.hist, 1);
-            }
+            super::rollups::merge(&mut deltas, difference(before, &new));
             writes.push((*id, new.encode()));
         }
         store_items(tx, "case", &writes).await?;
