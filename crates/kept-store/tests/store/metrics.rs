@@ -203,3 +203,33 @@ store_test!(a_repeat_chain_counts_each_solved_case_once, async |db: &TestDb| {
     env.store.rebuild_metrics(|_, _| {}).await.unwrap();
     assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
 });
+
+store_test!(a_repeat_counts_by_when_the_earlier_case_was_solved_not_opened, async |db: &TestDb| {
+    let env = env(db).await;
+    policy(&env.store).await;
+    const DAY: i64 = 24 * 60;
+    let solve = |id, t| env.store.add_message(&env.agent, id, msg("Done.", true, Some(Status::Solved)), at(t));
+    let fcr =
+        async |solved_on: i64| value(&env.store, "fcr", today() + solved_on as i32, today() + solved_on as i32).await;
+    // ana's printer case lives nine days; her next one, a day after its
+    // solve, makes it a repeat although it was opened ten days before.
+    let long = env.open_as(&env.ana, "Printer", at(0)).await.case.id;
+    solve(long, 9 * DAY).await.unwrap();
+    assert_eq!((fcr(9).await.k, fcr(9).await.n), (Some(1), 1));
+    // bob's case, solved on day 1, is nine days old when his next opens:
+    // outside the 7-day window, it stays a first-contact resolution.
+    let early = env.open_as(&env.bob, "VPN", at(0)).await.case.id;
+    solve(early, DAY).await.unwrap();
+    let again = env.open_as(&env.bob, "VPN again", at(10 * DAY)).await.case.id;
+    let next = env.open_as(&env.ana, "Printer again", at(10 * DAY)).await.case.id;
+    assert_eq!((fcr(1).await.k, fcr(1).await.n), (Some(1), 1), "bob's early solve is out of the window");
+    assert_eq!((fcr(9).await.k, fcr(9).await.n), (Some(0), 1), "ana's long case is now a repeat");
+    // Solving the new cases changes neither verdict.
+    solve(again, 10 * DAY + 30).await.unwrap();
+    solve(next, 10 * DAY + 40).await.unwrap();
+    assert_eq!(fcr(1).await.k, Some(1));
+    assert_eq!(fcr(9).await.k, Some(0));
+    let live = env.store.rollup_snapshot().await.unwrap();
+    env.store.rebuild_metrics(|_, _| {}).await.unwrap();
+    assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
+});
