@@ -63,8 +63,23 @@ pub(crate) async fn open(url: &str, size: PoolSize) -> Result<Db> {
 
 /// What every kept SQLite connection waits for another process's lock, and
 /// its page cache (in KiB); writer.rs sets the same on its connection.
-pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const SQLITE_CACHE_KIB: i64 = 32_000;
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What all of the process's SQLite connections may hold in memory together
+/// (bytes), set once by writer.rs. The bundled SQLite is built with
+/// SQLITE_ENABLE_MEMORY_MANAGEMENT, so its connections' page caches are one
+/// pool with one least-recently-used list: past this soft limit SQLite
+/// recycles the coldest clean page of any connection rather than grow. One
+/// connection (the writer in a promise storm) may still use most of it, but
+/// nine readers and a writer no longer each keep their own 32 MB of the same
+/// hot pages; what falls out is read again from the OS's file cache.
+/// 8 MiB: at 100,000 cases the promise storm, the scorecards and the reads
+/// ran as fast as with no limit, and intake as fast as with 32 MB per
+/// connection, while kept serve's peak fell from 153 to 49 MiB on the reads
+/// (BENCHMARKS.md, "One memory budget for SQLite"). 4 MiB slowed the storm
+/// by half.
+pub(crate) const SQLITE_HEAP_BUDGET: i64 = 8 * 1024 * 1024;
 
 pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
     if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {

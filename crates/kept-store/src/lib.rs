@@ -12,6 +12,7 @@ mod auth;
 mod backup;
 mod books;
 mod cases;
+mod checkpoint;
 mod connect;
 mod db;
 mod error;

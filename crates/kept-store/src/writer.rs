@@ -12,7 +12,8 @@
 //! thread, and they run beside one another anyway. rusqlite 0.39 links the
 //! same libsqlite3-sys as sqlx 0.9, so both use one bundled SQLite.
 
-use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB};
+use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT};
+use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, SQLITE_HEAP_BUDGET};
 use crate::db::Arg;
 use crate::error::{Result, StoreError};
 use crate::metrics::rollups::{self, Deltas};
@@ -46,6 +47,8 @@ pub(crate) struct Writer {
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
     groups: Arc<AtomicU64>,
     path: Arc<str>,
+    /// Runs while any clone of the writer lives.
+    _checkpoints: Option<Arc<Checkpointer>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -132,7 +135,8 @@ impl Writer {
         conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(unavailable)?;
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+             PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+             PRAGMA soft_heap_limit = {SQLITE_HEAP_BUDGET}; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT};"
         ))
         .map_err(unavailable)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -143,6 +147,7 @@ impl Writer {
             waiting: Arc::new(AtomicUsize::new(0)),
             groups,
             path: path.into(),
+            _checkpoints: Checkpointer::start(path).map(Arc::new),
         })
     }
 
@@ -370,6 +375,8 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Res
 }
 
 pub(crate) fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u64> {
+    // The text only: arguments may hold what must not reach a log.
+    tracing::trace!(sql, "execute");
     let mut stmt = match conn.prepare_cached(sql) {
         Ok(stmt) => stmt,
         // Several statements in one text (only ever fixed SQL without
@@ -389,6 +396,7 @@ pub(crate) fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u6
 }
 
 fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+    tracing::trace!(sql, "fetch");
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &args)?;
     let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
@@ -503,6 +511,36 @@ mod tests {
 
     /// Use cases that queue for the writer share commits, and each returns
     /// only once its change is visible to the readers.
+    #[tokio::test]
+    async fn every_connection_shares_one_memory_budget() {
+        let db = TestDb::sqlite().await;
+        // Process-wide: what the writer set, a reader reports.
+        let row = db.store.db.fetch_one("PRAGMA soft_heap_limit", args![]).await.unwrap();
+        assert_eq!(row.int("soft_heap_limit").unwrap(), crate::connect::SQLITE_HEAP_BUDGET);
+        let cache = db.store.db.fetch_one("PRAGMA cache_size", args![]).await.unwrap();
+        assert_eq!(cache.int("cache_size").unwrap(), -crate::connect::SQLITE_CACHE_KIB);
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_back_beside_the_writer() {
+        let db = TestDb::sqlite().await;
+        let file = db.url().strip_prefix("sqlite://").unwrap().to_owned();
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+        let w = writer(&db);
+        w.execute("CREATE TABLE filler (b BLOB)", vec![]).await.unwrap();
+        // ~250 pages: far below the writer's own threshold, so only the
+        // checkpoint thread can move them into the database file.
+        for _ in 0..100 {
+            w.execute("INSERT INTO filler VALUES (zeroblob(8192))", vec![]).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while size() < before + 800_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(size() >= before + 800_000, "the database file grew from {before} to {} bytes", size());
+    }
+
     #[tokio::test]
     async fn queued_use_cases_share_a_commit_and_return_once_durable() {
         let db = TestDb::sqlite().await;

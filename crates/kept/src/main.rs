@@ -29,3 +29,12 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// jemalloc rather than glibc's malloc: intake ran ~15 % faster with it on
+/// the bench (16 clients 557 → 645 cases/s, 64 clients 727 → 862, same
+/// SQLite memory budget), and it holds no more memory. (glibc gives each
+/// thread that meets contention an arena of its own, tokio's workers and
+/// sqlx's reader threads alike, and keeps what each frees.) Its settings are
+/// built in from .cargo/config.toml.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
