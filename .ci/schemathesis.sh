@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 
 ST_VERSION=4.32.5
 EXAMPLES="${KEPT_ST_EXAMPLES:-50}"
+# Fewer for the run as a customer: most operations answer 403 to them.
+CUSTOMER_EXAMPLES="${KEPT_ST_CUSTOMER_EXAMPLES:-15}"
 SEED="${KEPT_ST_SEED:-20261124}"
 # Hard limit per Schemathesis run, in seconds (the step must stay well under
 # 6 minutes on a 2-core machine; a normal run takes far less).
@@ -73,13 +75,14 @@ echo "kept serves the demo at $url (pid $pid)"
 
 token() {
   curl -fsS -X POST "$url/api/v1/auth/tokens" -H 'content-type: application/json' \
-    -d "{\"email\": \"admin@demo.kept\", \"password\": \"kept-demo-password\", \"name\": \"$1\"}" |
+    -d "{\"email\": \"${2:-admin@demo.kept}\", \"password\": \"kept-demo-password\", \"name\": \"$1\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 # Both tokens up front: fuzzing POST /api/v1/auth/tokens with wrong
 # passwords soon locks this client address out of password logins (429).
 main_token="$(token schemathesis)"
 revoke_token="$(token schemathesis-revoke)"
+customer_token="$(token schemathesis-customer dana@northwind.example)"
 
 st() {
   local name="$1"
@@ -88,7 +91,7 @@ st() {
   KEPT_ST_CACHE="$reports/cache" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=.ci \
     timeout --signal=INT --kill-after=15 "$LIMIT" \
     "$venv/bin/st" --config-file .ci/schemathesis.toml run "$url/api/v1/openapi.json" \
-    --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 \
+    --max-examples "${examples:-$EXAMPLES}" --seed "$SEED" --workers 2 \
     --request-timeout 30 --no-color \
     --report ndjson,junit --report-dir "$reports" \
     --report-ndjson-path "$reports/$name.ndjson" --report-junit-path "$reports/$name.xml" \
@@ -100,7 +103,19 @@ st() {
 }
 
 failed=0
-# 1. Every operation but the token revocation, as the admin. Revoking tokens
+# 1. Every operation but the token revocation, as a customer of one account:
+# what they may not do must be refused as documented, never a 5xx, and what
+# they may do (their own cases) must answer as for anyone. It runs first:
+# the admin's runs below may deactivate this customer or revoke their token
+# by a fuzzed id, and everything after that would be 401s.
+examples="$CUSTOMER_EXAMPLES" st customer -H "Authorization: Bearer $customer_token" \
+  --exclude-operation-id revoke_token || failed=1
+if ! curl -fsS -o /dev/null "$url/api/v1/me" -H "Authorization: Bearer $customer_token"; then
+  echo "the customer token stopped working during the run: results after that are 401s" >&2
+  failed=1
+fi
+
+# 2. Every operation but the token revocation, as the admin. Revoking tokens
 # by fuzzed ids would sooner or later revoke this run's own token and turn
 # everything after it into 401s, so that one operation runs on its own below.
 st main -H "Authorization: Bearer $main_token" \
@@ -112,7 +127,7 @@ if ! curl -fsS -o /dev/null "$url/api/v1/me" -H "Authorization: Bearer $main_tok
   failed=1
 fi
 
-# 2. DELETE /api/v1/tokens/{id} with a token of its own: whatever it revokes,
+# 3. DELETE /api/v1/tokens/{id} with a token of its own: whatever it revokes,
 # including itself, only ends this short run.
 st revoke -H "Authorization: Bearer $revoke_token" \
   --include-operation-id revoke_token || failed=1

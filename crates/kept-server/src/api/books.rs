@@ -291,7 +291,7 @@ pub async fn update_policy(
 }
 
 #[utoipa::path(put, path = "/api/v1/policies/order", tag = "promises", request_body = ReorderPolicies,
-    responses((status = 200, body = PolicyList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 200, body = PolicyList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reorder_policies(
     State(state): State<AppState>,
     caller: Caller,

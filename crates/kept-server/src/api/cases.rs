@@ -175,7 +175,7 @@ pub async fn get_case(
 }
 
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)), request_body = UpdateCaseRequest,
-    responses((status = 200, body = CaseResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody), (status = 200, body = CaseResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_case(
     State(state): State<AppState>,
     caller: Caller,

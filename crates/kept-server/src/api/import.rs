@@ -52,7 +52,7 @@ pub struct ImportResponse {
 /// same external ids again updates their cases and never duplicates them.
 #[utoipa::path(post, path = "/api/v1/import", tag = "import",
     request_body(content = String, content_type = "application/x-ndjson", description = "one case per line (docs/IMPORT.md)"),
-    responses((status = 200, body = ImportResponse, description = "the summary, with every refused line"),
+    responses((status = 404, body = ErrorBody), (status = 200, body = ImportResponse, description = "the summary, with every refused line"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_cases(
     State(state): State<AppState>,

@@ -29,7 +29,7 @@ pub struct InboundResponse {
 /// Automatic mail is recorded and ignored; the same Message-ID twice is stored once.
 #[utoipa::path(post, path = "/api/v1/inbound/email", tag = "mail",
     request_body(content = String, content_type = "message/rfc822", description = "the raw message"),
-    responses((status = 201, body = InboundResponse, description = "a case was opened"),
+    responses((status = 404, body = ErrorBody), (status = 201, body = InboundResponse, description = "a case was opened"),
         (status = 200, body = InboundResponse, description = "added to a case, a duplicate, or ignored"),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn inbound_email(State(state): State<AppState>, caller: Caller, request: Request) -> ApiResult<Response> {

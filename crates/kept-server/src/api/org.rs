@@ -85,7 +85,7 @@ pub async fn list_teams(State(state): State<AppState>, caller: Caller) -> ApiRes
 }
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "organisation", request_body = CreateTeamRequest,
-    responses((status = 201, body = TeamResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 201, body = TeamResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_team(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,7 +163,7 @@ pub async fn list_accounts(
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "organisation", request_body = CreateAccountRequest,
-    responses((status = 201, body = AccountResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 201, body = AccountResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -213,7 +213,7 @@ pub struct LogQuery {
 
 /// The raw, append-only event log of every case in order (admins): for
 /// audits, exports and rebuilding metrics elsewhere.
-#[utoipa::path(get, path = "/api/v1/events", tag = "cases", params(LogQuery), responses((status = 200, body = EventList), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "cases", params(LogQuery), responses((status = 404, body = ErrorBody), (status = 200, body = EventList), (status = 403, body = ErrorBody)))]
 pub async fn event_log(
     State(state): State<AppState>,
     caller: Caller,

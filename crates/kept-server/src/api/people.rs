@@ -170,7 +170,7 @@ pub async fn create_user(
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "people", request_body = CreateContactRequest,
-    responses((status = 201, body = UserResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 201, body = UserResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_contact(
     State(state): State<AppState>,
     caller: Caller,

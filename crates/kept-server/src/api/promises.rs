@@ -135,7 +135,7 @@ pub async fn make_promise(
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/promises/{promise_id}/fulfil", tag = "promises", params(("id" = i64, Path), ("promise_id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody), (status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn fulfil_promise(
     State(state): State<AppState>,
     caller: Caller,
@@ -146,7 +146,7 @@ pub async fn fulfil_promise(
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/promises/{promise_id}/cancel", tag = "promises", params(("id" = i64, Path), ("promise_id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody), (status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_promise(
     State(state): State<AppState>,
     caller: Caller,
@@ -319,7 +319,7 @@ pub async fn recovery_limits(State(state): State<AppState>, caller: Caller) -> A
 }
 
 #[utoipa::path(put, path = "/api/v1/recovery-limits", tag = "promises", request_body = RecoveryLimit,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_recovery_limit(
     State(state): State<AppState>,
     caller: Caller,

@@ -405,7 +405,7 @@ pub async fn get_settings(State(state): State<AppState>, caller: Caller) -> ApiR
 
 /// Sets fatigue, thresholds, follow-up owner and promise, change window and expiry (admins).
 #[utoipa::path(put, path = "/api/v1/survey-settings", tag = "surveys", request_body = SurveySettingsBody,
-    responses((status = 200, body = SurveySettingsBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 404, body = ErrorBody), (status = 200, body = SurveySettingsBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,
