@@ -413,6 +413,22 @@ impl Db {
         }
     }
 
+    /// Adds the rollup differences still waiting (SQLite: metrics/pending.rs)
+    /// to the rollups, before a read of them. A look at the table first, so
+    /// that reads wait for the writer only when something waits.
+    pub(crate) async fn fold_rollups(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                let sql = "SELECT 1 AS waiting FROM metric_rollup_pending LIMIT 1";
+                match self.fetch_optional(sql, args![]).await? {
+                    Some(_) => write.fold_rollups().await,
+                    None => Ok(()),
+                }
+            }
+            Db::Postgres(_) => Ok(()),
+        }
+    }
+
     /// A read-only snapshot for reads that span several queries. On SQLite it
     /// comes from the readers' pool, so it never waits for (or blocks) writers.
     /// On PostgreSQL it must ask for REPEATABLE READ: the default, READ

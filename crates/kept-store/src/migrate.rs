@@ -51,6 +51,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_case_answers.sql"),
         include_str!("../migrations/postgres/0007_case_answers.sql"),
     ),
+    (
+        8,
+        "rollup pending",
+        include_str!("../migrations/sqlite/0008_rollup_pending.sql"),
+        include_str!("../migrations/postgres/0008_rollup_pending.sql"),
+    ),
 ];
 
 /// The file names of each engine's migrations, for the twin-folder test.
@@ -62,6 +68,7 @@ pub const MIGRATION_FILES: &[&str] = &[
     "0005_metrics.sql",
     "0006_import.sql",
     "0007_case_answers.sql",
+    "0008_rollup_pending.sql",
 ];
 
 /// The newest migration this build knows: a database past it was written

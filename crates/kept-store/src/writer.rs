@@ -16,6 +16,7 @@ use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT};
 use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, SQLITE_HEAP_BUDGET};
 use crate::db::Arg;
 use crate::error::{Result, StoreError};
+use crate::metrics::pending::{self, Pending};
 use crate::metrics::rollups::{self, Deltas};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -61,9 +62,10 @@ struct State {
     conn: Connection,
     group: Option<Group>,
     groups: Arc<AtomicU64>,
-    /// The rollup differences of the group's finished use cases, applied
-    /// just before it commits (see [`rollups::apply`]).
+    /// The rollup differences of the group's finished use cases, stored or
+    /// folded in just before it commits (see [`rollups::apply`]).
     deltas: Deltas,
+    pending: Pending,
 }
 
 /// An open SQLite transaction holding use cases that have finished but are
@@ -79,12 +81,22 @@ impl State {
         let Some(group) = self.group.take() else { return };
         self.groups.fetch_add(1, Ordering::Relaxed);
         let deltas = std::mem::take(&mut self.deltas);
-        let outcome = rollups::apply_now(&self.conn, deltas)
+        let fold = self.pending.due();
+        let written =
+            if fold { pending::fold(&self.conn, deltas).map(|()| false) } else { pending::record(&self.conn, &deltas) };
+        let outcome = written
             .map_err(|e| format!("updating the rollups: {e}"))
-            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()));
-        if outcome.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            .and_then(|recorded| self.conn.execute_batch("COMMIT").map(|()| recorded).map_err(|e| e.to_string()));
+        match outcome {
+            Ok(true) => self.pending.recorded(),
+            Ok(false) if fold => self.pending.folded(),
+            Ok(false) => {}
+            Err(_) if !self.conn.is_autocommit() => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            Err(_) => {}
         }
+        let outcome = outcome.map(drop);
         for member in group.members {
             let _ = member.send(outcome.clone());
         }
@@ -143,7 +155,13 @@ impl Writer {
         rollups::register_functions(&conn).map_err(unavailable)?;
         let groups = Arc::new(AtomicU64::new(0));
         Ok(Self {
-            state: Arc::new(Mutex::new(State { conn, group: None, groups: groups.clone(), deltas: Deltas::new() })),
+            state: Arc::new(Mutex::new(State {
+                conn,
+                group: None,
+                groups: groups.clone(),
+                deltas: Deltas::new(),
+                pending: Pending::new(),
+            })),
             waiting: Arc::new(AtomicUsize::new(0)),
             groups,
             path: path.into(),
@@ -228,6 +246,25 @@ impl Writer {
     /// Commits what has finished (see [`crate::db::Db::settle`]).
     pub(crate) async fn settle(&self) -> Result<()> {
         self.acquire_alone().await.map(drop)
+    }
+
+    /// Adds every waiting rollup difference to the rollups, so that a read
+    /// of them sees every committed change. The table, not this writer's
+    /// count, says what waits: a command run beside `kept serve` (an import)
+    /// writes through a writer of its own.
+    pub(crate) async fn fold_rollups(&self) -> Result<()> {
+        let mut state = self.acquire_alone().await?;
+        state.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let outcome = pending::fold(&state.conn, Deltas::new())
+            .and_then(|()| state.conn.execute_batch("COMMIT").map_err(StoreError::from));
+        match outcome {
+            Ok(()) => state.pending.folded(),
+            Err(_) if !state.conn.is_autocommit() => {
+                let _ = state.conn.execute_batch("ROLLBACK");
+            }
+            Err(_) => {}
+        }
+        outcome
     }
 
     pub(crate) async fn close(&self) {
@@ -509,8 +546,6 @@ mod tests {
         assert_eq!(w.groups.load(Ordering::SeqCst) - before, 1, "the three shared one commit");
     }
 
-    /// Use cases that queue for the writer share commits, and each returns
-    /// only once its change is visible to the readers.
     #[tokio::test]
     async fn every_connection_shares_one_memory_budget() {
         let db = TestDb::sqlite().await;
@@ -541,6 +576,8 @@ mod tests {
         assert!(size() >= before + 800_000, "the database file grew from {before} to {} bytes", size());
     }
 
+    /// Use cases that queue for the writer share commits, and each returns
+    /// only once its change is visible to the readers.
     #[tokio::test]
     async fn queued_use_cases_share_a_commit_and_return_once_durable() {
         let db = TestDb::sqlite().await;
@@ -603,11 +640,33 @@ mod tests {
         [(key, Delta { n: 1, total: seconds, hist })].into_iter().collect()
     }
 
-    /// A group's use cases' rollup differences are applied once, summed, in
+    /// The organisation's first responses: counted in the daily rollups, and
+    /// waiting to be folded in.
+    async fn org_frt(db: &TestDb) -> (i64, i64) {
+        let sql = "SELECT COALESCE(SUM(n), 0) AS n FROM metric_rollups WHERE scope = 'org' AND measure = 'frt'";
+        let counted = db.store.db.fetch_one(sql, args![]).await.unwrap().int("n").unwrap();
+        let mut waiting = crate::metrics::rollups::Deltas::new();
+        for r in db.store.db.fetch_all("SELECT deltas FROM metric_rollup_pending", args![]).await.unwrap() {
+            kept_core::metrics::decode_deltas_into(&r.bytes("deltas").unwrap(), &mut waiting).unwrap();
+        }
+        (counted, waiting.values().map(|d| d.n).sum())
+    }
+
+    /// Commits one use case adding one response of `seconds`.
+    async fn respond(db: &TestDb, seconds: i64) {
+        let mut tx = db.store.db.begin().await.unwrap();
+        crate::metrics::rollups::apply(&mut tx, response(seconds)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A group's use cases' rollup differences are stored once, summed, in
     /// its commit; those of a use case that failed are not.
     #[tokio::test]
-    async fn a_group_applies_its_members_rollups_once_at_commit() {
+    async fn a_group_stores_its_members_rollups_once_at_commit() {
         let db = TestDb::sqlite().await;
+        // Until the writer has looked, rows may wait from before a restart:
+        // its first commit would fold them in.
+        writer(&db).fold_rollups().await.unwrap();
         let mut first = db.store.db.begin().await.unwrap();
         crate::metrics::rollups::apply(&mut first, response(60)).await.unwrap();
         let store = db.store.clone();
@@ -623,6 +682,9 @@ mod tests {
             tx.commit().await
         });
         commit_as_one_group(&db, first, failing, last).await;
+        assert_eq!(org_frt(&db).await, (0, 2), "the group's sum waits as one row");
+        db.store.db.fold_rollups().await.unwrap();
+        assert_eq!(org_frt(&db).await, (2, 0), "folded before a read");
         for table in ["metric_rollups", "metric_rollups_monthly"] {
             let sql = crate::db::Sql::built(format!("SELECT n, total, hist FROM {table} WHERE scope = 'org'"));
             let rows = db.store.db.fetch_all(sql, args![]).await.unwrap();
@@ -634,5 +696,47 @@ mod tests {
             expected.add(120, 1);
             assert_eq!(hist, expected, "{table}");
         }
+    }
+
+    /// Waiting differences are folded in a few dozen at a time: every
+    /// committed one is either counted or waiting, never both or neither.
+    #[tokio::test]
+    async fn waiting_rollups_are_folded_in_by_later_commits() {
+        let db = TestDb::sqlite().await;
+        writer(&db).fold_rollups().await.unwrap();
+        let mut most = 0;
+        for i in 1..=70 {
+            respond(&db, 60).await;
+            let (counted, waiting) = org_frt(&db).await;
+            assert_eq!(counted + waiting, i, "after commit {i}");
+            most = most.max(waiting);
+        }
+        assert!(most <= super::pending::FOLD_ROWS as i64, "{most} rows waited at once");
+        db.store.db.fold_rollups().await.unwrap();
+        assert_eq!(org_frt(&db).await, (70, 0));
+    }
+
+    /// Differences left waiting by another writer (kept killed and started
+    /// again, or `kept import` run beside `kept serve`) are folded in before
+    /// this one reads, although its own commits left nothing waiting.
+    #[tokio::test]
+    async fn rollups_left_waiting_by_another_writer_are_folded_before_a_read() {
+        let db = TestDb::sqlite().await;
+        writer(&db).fold_rollups().await.unwrap();
+        respond(&db, 30).await;
+        db.store.db.fold_rollups().await.unwrap();
+        let file = db.url().strip_prefix("sqlite://").unwrap().to_owned();
+        let other = super::Writer::open(&file).unwrap();
+        other.fold_rollups().await.unwrap();
+        for seconds in [60, 120] {
+            let mut tx = Tx::Write(other.begin().await.unwrap());
+            crate::metrics::rollups::apply(&mut tx, response(seconds)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        drop(other);
+        assert_eq!(org_frt(&db).await.1, 2, "the other writer's differences wait");
+        let reading = db.store.period(Scope::Org, "", 20_000, 20_000).await.unwrap();
+        assert_eq!(reading.total.measures[&Measure::Frt].n, 3, "a read of the rollups counts them");
+        assert_eq!(org_frt(&db).await, (3, 0));
     }
 }

@@ -41,7 +41,6 @@ impl<'a> Reader<'a> {
         Self { bytes, at: 0 }
     }
 
-    #[cfg(test)]
     pub(crate) fn done(&self) -> bool {
         self.at >= self.bytes.len()
     }

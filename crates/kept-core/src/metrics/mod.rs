@@ -12,6 +12,7 @@ mod chart;
 mod codec;
 mod contribution;
 pub mod day;
+mod deltas;
 mod evaluate;
 mod hist;
 mod items;
@@ -25,6 +26,7 @@ pub use contribution::{
     CaseInput, Delivered, Part, PromiseOutcome, REPEAT_WINDOW_SECONDS, SurveyAnswer, TimeSplit, answer_items,
     case_items, time_split,
 };
+pub use deltas::{decode_deltas_into, encode_deltas};
 pub use evaluate::{
     Agg, BacklogAges, Change, PeriodData, TargetRule, Value, burn_rate, compare, evaluate, format_target, parse_target,
     rag,

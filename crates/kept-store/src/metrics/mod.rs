@@ -4,6 +4,7 @@
 //! objectives and costs (plans.rs); and the cases behind a number (drill.rs).
 
 mod drill;
+pub(crate) mod pending;
 mod periods;
 mod plans;
 mod rebuild;

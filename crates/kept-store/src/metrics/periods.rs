@@ -73,6 +73,7 @@ impl Store {
     }
 
     async fn read_period(&self, scope: Scope, key: &str, from: i32, to: i32, detail: Detail) -> Result<PeriodReading> {
+        self.db.fold_rollups().await?;
         let mut tx = self.db.begin_read().await?;
         let mut reading = PeriodReading { from, to, ..PeriodReading::default() };
         let mut add = |point: i32, measures: &BTreeMap<Measure, RowValues>| {

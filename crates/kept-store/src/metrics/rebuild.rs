@@ -30,6 +30,8 @@ impl Store {
         tx.execute("DELETE FROM metric_rollups", args![]).await?;
         tx.execute("DELETE FROM metric_rollups_monthly", args![]).await?;
         tx.execute("DELETE FROM metric_sources", args![]).await?;
+        // Waiting differences count changes the rebuild counts again.
+        tx.execute("DELETE FROM metric_rollup_pending", args![]).await?;
         super::rollups::set_zone(&mut tx, &self.mail.time_zone).await?;
         tx.commit().await?;
         let all = self.db.fetch_one("SELECT COUNT(*) AS n FROM cases", args![]).await?.int("n")?.max(0) as u64;
@@ -66,6 +68,7 @@ impl Store {
             }
             tx.commit().await?;
         }
+        self.db.fold_rollups().await?;
         done.rollup_rows =
             self.db.fetch_one("SELECT COUNT(*) AS n FROM metric_rollups", args![]).await?.int("n")?.max(0) as u64;
         Ok(done)
@@ -74,6 +77,7 @@ impl Store {
     /// Every rollup row as text, in key order: for tests that compare the
     /// incremental rollups with a rebuild.
     pub async fn rollup_snapshot(&self) -> Result<Vec<String>> {
+        self.db.fold_rollups().await?;
         let rows = self
             .db
             .fetch_all(

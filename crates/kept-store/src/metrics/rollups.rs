@@ -57,12 +57,13 @@ pub(crate) fn merge(into: &mut Deltas, from: Deltas) {
 
 /// Adds `deltas` (by day) to the daily and the monthly rollups.
 ///
-/// On SQLite the write transaction keeps them, and the group commit applies
+/// On SQLite the write transaction keeps them, and the group commit stores
 /// the sum of its use cases' differences just before it commits (see
-/// writer.rs): most of a use case's rows (the organisation's, its team's,
-/// its channel's… for today) are the same rows as its neighbours', so a
-/// group of sixteen writes them once rather than sixteen times. They commit
-/// in the same transaction as the changes they count, or not at all.
+/// writer.rs), to be added to the rollups with many other groups' later
+/// (pending.rs): most of a use case's rows (the organisation's, its team's,
+/// its channel's… for today) are the same rows as its neighbours', so they
+/// are written once for many use cases. They commit in the same transaction
+/// as the changes they count, or not at all.
 pub(crate) async fn apply(tx: &mut Tx, deltas: Deltas) -> Result<()> {
     if let Tx::Write(w) = tx {
         w.defer(deltas);
@@ -74,10 +75,10 @@ pub(crate) async fn apply(tx: &mut Tx, deltas: Deltas) -> Result<()> {
     Ok(())
 }
 
-/// The same on SQLite's write connection, inside the group's transaction:
+/// The same on SQLite's write connection, inside the folding transaction:
 /// one cached single-row statement per row, the histogram merged by SQLite
 /// itself through `kept_hist_add` ([`register_functions`]). A multi-row
-/// statement is compiled anew for each row count, and the group's sums
+/// statement is compiled anew for each row count, and the folded sums
 /// rarely have the same count twice.
 pub(crate) fn apply_now(conn: &rusqlite::Connection, deltas: Deltas) -> Result<()> {
     for (grain, deltas) in grains(deltas) {

@@ -1,0 +1,90 @@
+//! On SQLite, rollup differences wait in `metric_rollup_pending` before they
+//! are added to the rollup rows.
+//!
+//! A case's solve changes ~30 measures in each of its ~4 scopes, daily and
+//! monthly: ~240 single-row upserts, ~0.7 ms under the write lock, most of
+//! a use case's cost when commits come one at a time (BENCHMARKS.md).
+//! Neighbouring groups write the same rows (today's, for the organisation,
+//! the team, the channel…), so each group commit now stores its summed
+//! differences as one row, in its own transaction, and a later commit adds
+//! the sum of many such rows to the rollups at once ([`fold`]): when
+//! [`FOLD_ROWS`] have gathered or the oldest is [`FOLD_AGE`] old, and
+//! before anything reads the rollups while rows wait (`Db::fold_rollups`:
+//! the table says so, since another process, such as `kept import` beside
+//! `kept serve`, may have left them). The differences
+//! commit with the changes they count, so nothing is lost in a crash; they
+//! are folded in by the first read or commit after the restart.
+//!
+//! PostgreSQL adds each transaction's differences itself (rollups.rs).
+
+use super::rollups::{self, Deltas};
+use crate::error::{Result, StoreError};
+use rusqlite::Connection;
+use std::time::{Duration, Instant};
+
+/// Waiting rows that make the next group commit fold them in.
+pub(crate) const FOLD_ROWS: usize = 32;
+/// The age of the oldest waiting row that makes the next commit fold.
+const FOLD_AGE: Duration = Duration::from_millis(500);
+/// This writer's own waiting rows, to decide when its commits fold: only
+/// commits change it. Reads ask the table instead.
+pub(crate) struct Pending {
+    /// `None` until the first fold: a crash may have left rows.
+    rows: Option<usize>,
+    since: Option<Instant>,
+}
+
+impl Pending {
+    pub(crate) fn new() -> Self {
+        Self { rows: None, since: None }
+    }
+
+    /// Whether the next commit should fold the waiting rows in.
+    pub(crate) fn due(&self) -> bool {
+        self.rows.is_none_or(|n| n >= FOLD_ROWS) || self.since.is_some_and(|t| t.elapsed() >= FOLD_AGE)
+    }
+
+    /// A commit stored a row.
+    pub(crate) fn recorded(&mut self) {
+        let rows = self.rows.map_or(1, |n| n + 1);
+        self.rows = Some(rows);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// A commit folded every row in.
+    pub(crate) fn folded(&mut self) {
+        self.rows = Some(0);
+        self.since = None;
+    }
+}
+
+/// Stores `deltas` to be folded in later; false if they change nothing.
+pub(crate) fn record(conn: &Connection, deltas: &Deltas) -> Result<bool> {
+    if deltas.values().all(kept_core::metrics::Delta::is_zero) {
+        return Ok(false);
+    }
+    let bytes = kept_core::metrics::encode_deltas(deltas);
+    crate::writer::execute(conn, "INSERT INTO metric_rollup_pending (deltas) VALUES ($1)", vec![bytes.into()])?;
+    Ok(true)
+}
+
+/// Adds every waiting row, and `deltas`, to the rollups, and empties the
+/// table: in the caller's transaction.
+pub(crate) fn fold(conn: &Connection, mut deltas: Deltas) -> Result<()> {
+    tracing::trace!(sql = "SELECT deltas FROM metric_rollup_pending", "fetch");
+    let mut stmt = conn.prepare_cached("SELECT deltas FROM metric_rollup_pending ORDER BY id")?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(|e| corrupt(e.to_string()))?;
+        kept_core::metrics::decode_deltas_into(bytes, &mut deltas).map_err(|e| corrupt(e.to_string()))?;
+    }
+    drop(rows);
+    drop(stmt);
+    rollups::apply_now(conn, deltas)?;
+    crate::writer::execute(conn, "DELETE FROM metric_rollup_pending", Vec::new())?;
+    Ok(())
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(format!("waiting rollup differences: {what}"))
+}
