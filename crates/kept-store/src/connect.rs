@@ -126,6 +126,18 @@ pub(crate) async fn open_postgres(options: PgConnectOptions, size: PoolSize) -> 
     let pool = PgPoolOptions::new()
         .max_connections(size.max.max(2))
         .acquire_timeout(Duration::from_secs(5))
+        // No JIT: kept's statements are short, but a bulk statement (a
+        // hundred OR'd look-ups while `kept demo` or `kept import` writes a
+        // batch) is estimated costly enough to be compiled, and compiling
+        // took 513 of its 578 ms at half a million cases (BENCHMARKS.md).
+        // Set per session rather than as a startup option, which poolers
+        // such as PgBouncer refuse.
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute("SET jit = off").await.map(drop)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|e| StoreError::Unavailable(redact(&e.to_string())))?;
@@ -174,5 +186,15 @@ mod tests {
             "cannot reach postgres://***@db:5432/kept now"
         );
         assert_eq!(redact("no url here"), "no url here");
+    }
+
+    /// Every pooled PostgreSQL connection has JIT off (see `open_postgres`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_do_not_compile_queries() {
+        let Some(db) = crate::test_support::TestDb::postgres().await else { return };
+        for _ in 0..3 {
+            let row = db.store.db.fetch_one("SELECT current_setting('jit') AS jit", crate::db::args![]).await.unwrap();
+            assert_eq!(row.text("jit").unwrap(), "off");
+        }
     }
 }
