@@ -11,6 +11,7 @@ mod accounts;
 mod auth;
 mod backup;
 mod books;
+mod bulk;
 mod cases;
 mod checkpoint;
 mod connect;
@@ -32,6 +33,7 @@ pub use accounts::{AccountPatch, NewAccount};
 pub use auth::{ApiToken, SessionInfo};
 pub use backup::{Contents, inspect_sqlite, restore_sqlite, sqlite_path};
 pub use books::{CalendarInfo, PolicyInfo};
+pub use bulk::BulkStatistics;
 pub use cases::{
     AssigneeFilter, CaseDetail, CaseFilter, CaseHistory, CaseList, CaseSort, Cursor, HistoryAction, HistoryStep,
     IdempotencyKey, MAX_TAGS, MessageOutcome, MessageView, NewCase, NewInternalRequest, NewMessage, SortDirection,

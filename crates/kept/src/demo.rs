@@ -104,11 +104,13 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
     create_books(store, &ids, since).await?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut written = 0;
+    let mut statistics = kept_store::BulkStatistics::new();
     let step = (options.cases / 10).max(1);
     for plan in CaseStream::new(&org, options.seed, options.cases, options.days, now) {
         batch.push(history(&plan, &ids)?);
         if batch.len() == BATCH {
             written += flush(store, &mut batch, now).await?;
+            statistics.after(store, written as u64).await?;
             if written % step < BATCH && options.cases >= 20_000 {
                 let mut err = std::io::stderr().lock();
                 let _ =

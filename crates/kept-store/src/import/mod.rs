@@ -75,6 +75,7 @@ pub struct Importer<'a> {
     /// refusal is reported in line order with those of their batch.
     held: Vec<LineError>,
     fresh_errors: Vec<LineError>,
+    statistics: crate::BulkStatistics,
 }
 
 impl<'a> Importer<'a> {
@@ -89,6 +90,7 @@ impl<'a> Importer<'a> {
             summary: ImportSummary::default(),
             held: Vec::new(),
             fresh_errors: Vec::new(),
+            statistics: crate::BulkStatistics::new(),
         }
     }
 
@@ -185,7 +187,8 @@ impl<'a> Importer<'a> {
         for e in refused {
             self.reject(e);
         }
-        Ok(())
+        let written = (self.summary.created + self.summary.updated) as u64;
+        self.statistics.after(self.store, written).await
     }
 
     async fn one(&self, line: &[(usize, ImportedCase)]) -> Result<Vec<Outcome>> {

@@ -381,3 +381,14 @@ store_test!(imported_clocks_match_a_hand_computed_history, async |db: &TestDb| {
     env.store.rebuild_metrics(|_, _| {}).await.unwrap();
     assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
 });
+
+store_test!(a_bulk_load_refreshes_the_planner_statistics, async |db: &TestDb| {
+    db.store.refresh_planner_statistics().await.unwrap();
+    if db.store.backend() == kept_store::Backend::Postgres {
+        // ANALYZE sets the row estimate; a table never analysed has -1.
+        let sql = "SELECT reltuples::BIGINT AS n FROM pg_class WHERE oid = 'cases'::regclass";
+        let rows = db.store.rows_unchecked(sql, &["n"]).await.unwrap();
+        let n: i64 = rows[0][0].as_deref().unwrap().parse().unwrap();
+        assert!(n >= 0, "cases was not analysed: reltuples {n}");
+    }
+});
