@@ -9,7 +9,6 @@
 //! doubled. SQLite's planner here uses no statistics; nothing to do there.
 
 use crate::Store;
-use crate::db::Sql;
 use crate::error::Result;
 
 /// Below this many cases written, the statistics from before do.
@@ -46,7 +45,7 @@ impl Store {
     /// nothing on SQLite). A few seconds at a million cases.
     pub async fn refresh_planner_statistics(&self) -> Result<()> {
         if self.db.backend() == crate::Backend::Postgres {
-            self.db.execute(Sql::built("ANALYZE".to_owned()), Vec::new()).await?;
+            self.db.execute("ANALYZE", Vec::new()).await?;
         }
         Ok(())
     }

@@ -80,8 +80,17 @@ impl State {
     fn flush(&mut self) {
         let Some(group) = self.group.take() else { return };
         self.groups.fetch_add(1, Ordering::Relaxed);
-        let deltas = std::mem::take(&mut self.deltas);
         let fold = self.pending.due();
+        let outcome = self.commit(fold);
+        for member in group.members {
+            let _ = member.send(outcome.clone());
+        }
+    }
+
+    /// Stores the open transaction's rollup differences, or folds them in
+    /// with every waiting row, then commits; rolls back on failure.
+    fn commit(&mut self, fold: bool) -> std::result::Result<(), String> {
+        let deltas = std::mem::take(&mut self.deltas);
         let written =
             if fold { pending::fold(&self.conn, deltas).map(|()| false) } else { pending::record(&self.conn, &deltas) };
         let outcome = written
@@ -96,10 +105,7 @@ impl State {
             }
             Err(_) => {}
         }
-        let outcome = outcome.map(drop);
-        for member in group.members {
-            let _ = member.send(outcome.clone());
-        }
+        outcome.map(drop)
     }
 
     /// SQLite rolled the whole transaction back (it does so on I/O errors,
@@ -255,16 +261,7 @@ impl Writer {
     pub(crate) async fn fold_rollups(&self) -> Result<()> {
         let mut state = self.acquire_alone().await?;
         state.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let outcome = pending::fold(&state.conn, Deltas::new())
-            .and_then(|()| state.conn.execute_batch("COMMIT").map_err(StoreError::from));
-        match outcome {
-            Ok(()) => state.pending.folded(),
-            Err(_) if !state.conn.is_autocommit() => {
-                let _ = state.conn.execute_batch("ROLLBACK");
-            }
-            Err(_) => {}
-        }
-        outcome
+        state.commit(true).map_err(|e| StoreError::Unavailable(format!("folding the rollups: {e}")))
     }
 
     pub(crate) async fn close(&self) {
@@ -432,7 +429,7 @@ pub(crate) fn execute(conn: &Connection, sql: &str, args: Vec<Arg>) -> Result<u6
     Ok(conn.changes())
 }
 
-fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
+pub(crate) fn fetch(conn: &Connection, sql: &str, args: Vec<Arg>, limit: Option<usize>) -> Result<Vec<Row>> {
     tracing::trace!(sql, "fetch");
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &args)?;

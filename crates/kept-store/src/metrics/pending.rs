@@ -71,15 +71,10 @@ pub(crate) fn record(conn: &Connection, deltas: &Deltas) -> Result<bool> {
 /// Adds every waiting row, and `deltas`, to the rollups, and empties the
 /// table: in the caller's transaction.
 pub(crate) fn fold(conn: &Connection, mut deltas: Deltas) -> Result<()> {
-    tracing::trace!(sql = "SELECT deltas FROM metric_rollup_pending", "fetch");
-    let mut stmt = conn.prepare_cached("SELECT deltas FROM metric_rollup_pending ORDER BY id")?;
-    let mut rows = stmt.raw_query();
-    while let Some(row) = rows.next()? {
-        let bytes = row.get_ref(0)?.as_blob().map_err(|e| corrupt(e.to_string()))?;
-        kept_core::metrics::decode_deltas_into(bytes, &mut deltas).map_err(|e| corrupt(e.to_string()))?;
+    for row in crate::writer::fetch(conn, "SELECT deltas FROM metric_rollup_pending ORDER BY id", Vec::new(), None)? {
+        let bytes = row.opt_bytes("deltas")?.unwrap_or_default();
+        kept_core::metrics::decode_deltas_into(&bytes, &mut deltas).map_err(|e| corrupt(e.to_string()))?;
     }
-    drop(rows);
-    drop(stmt);
     rollups::apply_now(conn, deltas)?;
     crate::writer::execute(conn, "DELETE FROM metric_rollup_pending", Vec::new())?;
     Ok(())
