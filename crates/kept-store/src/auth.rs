@@ -76,7 +76,7 @@ impl Store {
             "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE"
         );
-        let Some(row) = self.db.fetch_optional(Sql::built(sql), args![token_hash, now]).await? else {
+        let Some(row) = self.db.point_optional(Sql::built(sql), args![token_hash, now]).await? else {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
@@ -171,7 +171,7 @@ impl Store {
             "SELECT {USER_COLS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = TRUE"
         );
-        let Some(row) = self.db.fetch_optional(Sql::built(sql), args![token_hash]).await? else {
+        let Some(row) = self.db.point_optional(Sql::built(sql), args![token_hash]).await? else {
             return Ok(None);
         };
         let stale = row.opt_time("last_used_at")?.is_none_or(|t| now.duration_since(t) >= LAST_USED_PRECISION);

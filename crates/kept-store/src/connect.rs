@@ -108,7 +108,7 @@ pub(crate) async fn open_sqlite(path: &str, size: PoolSize) -> Result<Db> {
         .connect_with(options.read_only(true))
         .await
         .map_err(unavailable)?;
-    Ok(Db::Sqlite { write, read })
+    Ok(Db::Sqlite { write, read, point: crate::point::PointReaders::new(path) })
 }
 
 pub(crate) async fn open_postgres(options: PgConnectOptions, size: PoolSize) -> Result<Db> {

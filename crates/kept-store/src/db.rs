@@ -5,6 +5,7 @@
 //! know which engine they run on.
 
 use crate::error::{Result, StoreError};
+use crate::point::PointReaders;
 use crate::writer::{self, WriteTx, Writer};
 use jiff::Timestamp;
 use sqlx::postgres::{PgPool, PgRow};
@@ -19,10 +20,11 @@ pub enum Backend {
 
 /// The pools. SQLite gets one writer connection (SQLite serialises writers
 /// anyway; one connection avoids busy-retry storms), driven directly (see
-/// writer.rs), and several readers, which WAL lets run beside the writer.
+/// writer.rs), and several readers, which WAL lets run beside the writer:
+/// sqlx's pool, and a few connections for look-ups by key (point.rs).
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite { write: Writer, read: SqlitePool },
+    Sqlite { write: Writer, read: SqlitePool, point: PointReaders },
     Postgres(PgPool),
 }
 
@@ -466,6 +468,23 @@ impl Db {
         self.fetch_optional(sql, args).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
     }
 
+    /// [`Db::fetch_all`] for a look-up by a unique key (or a few rows found
+    /// through one index entry): on SQLite it runs on the calling thread
+    /// (point.rs), so only statements that never scan belong here.
+    pub(crate) async fn point_all(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<DbRow>> {
+        let Db::Sqlite { point, .. } = self else { return self.fetch_all(sql, args).await };
+        let text = sql.into().for_sqlite();
+        match point.fetch(text.as_str(), args) {
+            Ok(rows) => Ok(rows?.into_iter().map(DbRow::Written).collect()),
+            Err(args) => self.fetch_all(Sql { text, sqlite: None }, args).await,
+        }
+    }
+
+    /// [`Db::point_all`] for at most one row.
+    pub(crate) async fn point_optional(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<DbRow>> {
+        Ok(self.point_all(sql, args).await?.into_iter().next())
+    }
+
     /// A write outside a use case (e.g. touching a token's last use).
     pub(crate) async fn execute(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
         let sql = sql.into();
@@ -477,7 +496,7 @@ impl Db {
 
     pub(crate) async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -24,6 +24,7 @@ mod mail;
 mod metrics;
 mod migrate;
 mod people;
+mod point;
 mod promises;
 mod surveys;
 pub mod test_support;

@@ -234,7 +234,7 @@ impl Store {
         }
         let teams = self
             .db
-            .fetch_all("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id", args![user.id.0])
+            .point_all("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id", args![user.id.0])
             .await?
             .iter()
             .map(|r| r.int("team_id").map(TeamId))
