@@ -3,8 +3,8 @@
 //! cases.
 
 use super::{
-    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, events,
-    load_for_update, write_tags,
+    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, events, insert_tags,
+    load_for_update,
 };
 use crate::Store;
 use crate::db::{Backend, Tx, args};
@@ -317,8 +317,9 @@ pub(crate) async fn insert_case(tx: &mut Tx, draft: CaseDraft) -> Result<CaseId>
         )
         .await?,
     );
-    write_tags(tx, id, &c.tags).await?;
-    index_subject(tx, id, c.subject.as_str()).await?;
+    // A new case has no tags or subject entry to replace yet.
+    insert_tags(tx, id, &c.tags).await?;
+    insert_subject(tx, id, c.subject.as_str()).await?;
     let message =
         insert_message(tx, id, draft.author, draft.author_role, true, draft.body.as_str(), c.created_at).await?;
     let created = creation_event(&Case { id, ..c.clone() }, draft.actor);
@@ -366,6 +367,12 @@ pub(crate) async fn insert_message(
 pub(crate) async fn index_subject(tx: &mut Tx, case: CaseId, subject: &str) -> Result<()> {
     if tx.backend() == Backend::Sqlite {
         tx.execute("DELETE FROM search_docs WHERE rowid = $1", args![-case.0]).await?;
+    }
+    insert_subject(tx, case, subject).await
+}
+
+async fn insert_subject(tx: &mut Tx, case: CaseId, subject: &str) -> Result<()> {
+    if tx.backend() == Backend::Sqlite {
         tx.execute(
             "INSERT INTO search_docs (rowid, body, case_id, public) VALUES ($1, $2, $3, TRUE)",
             args![-case.0, subject, case.0],

@@ -2,7 +2,7 @@
 
 use super::create::{insert_message, message_event_kind, open_follow_up};
 use super::update::after_status_change;
-use super::{CaseDetail, detail_in_tx, events, load_for_update, save_case};
+use super::{CaseDetail, detail_in_tx, events, load_for_change, save_case};
 use crate::Store;
 use crate::db::{Tx, args};
 use crate::error::Result;
@@ -67,8 +67,7 @@ impl Store {
         new: NewMessage,
         now: Timestamp,
     ) -> Result<MessageOutcome> {
-        let mut case = load_for_update(tx, by, id).await?;
-        let now = super::case_now(tx, id, now).await?;
+        let (mut case, now) = load_for_change(tx, by, id, now).await?;
         let role = author_role(by, &case);
         let works = by.can_work_case(CaseScope::from(&case));
         if role == AuthorRole::Customer || !works {

@@ -145,25 +145,45 @@ pub(crate) async fn attach_tags(
 /// that `by` may see it (a case one may not see does not exist).
 pub(crate) async fn load_for_update(tx: &mut Tx, by: &Principal, id: CaseId) -> Result<Case> {
     let lock = tx.for_update();
-    load_visible(tx, by, id, lock).await
+    Ok(load_checked(tx, by, id, lock).await?.0)
+}
+
+/// [`load_for_update`] and, from the same row, the time to stamp the
+/// change with ([`case_now`]).
+pub(crate) async fn load_for_change(
+    tx: &mut Tx,
+    by: &Principal,
+    id: CaseId,
+    now: Timestamp,
+) -> Result<(Case, Timestamp)> {
+    let lock = tx.for_update();
+    let (case, clocks_at) = load_checked(tx, by, id, lock).await?;
+    let now = stamp(now, case.updated_at, clocks_at);
+    Ok((case, now))
 }
 
 /// Loads a case and checks that `by` may see it, without locking it (reads).
 pub(crate) async fn load_visible(tx: &mut Tx, by: &Principal, id: CaseId, lock: &str) -> Result<Case> {
+    Ok(load_checked(tx, by, id, lock).await?.0)
+}
+
+/// The case, with its tags, and when its clocks were last evaluated.
+async fn load_checked(tx: &mut Tx, by: &Principal, id: CaseId, lock: &str) -> Result<(Case, Option<Timestamp>)> {
     let sql = format!(
         "SELECT id, subject, status, priority, channel, case_type, account_id, requester_id, team_id, assignee_id, \
-         parent_case_id, requesting_team_id, follow_up_of, created_by, created_at, updated_at, solved_at, closed_at \
+         parent_case_id, requesting_team_id, follow_up_of, created_by, created_at, updated_at, solved_at, closed_at, clocks_at \
          FROM cases c WHERE id = $1{lock}"
     );
     let row = tx.fetch_optional(Sql::built(sql), args![id.0]).await?;
-    let mut case = row.map(|r| case_from_row(&r)).transpose()?.ok_or(DomainError::NotFound { entity: "case" })?;
+    let Some(row) = row else { return Err(DomainError::NotFound { entity: "case" }.into()) };
+    let mut case = case_from_row(&row)?;
     if !by.can_see_case(CaseScope::from(&case)) {
         return Err(DomainError::NotFound { entity: "case" }.into());
     }
     for row in tx.fetch_all("SELECT tag FROM case_tags WHERE case_id = $1", args![id.0]).await? {
         case.tags.insert(Slug::parse("tag", &row.text("tag")?).map_err(corrupt)?);
     }
-    Ok(case)
+    Ok((case, row.opt_time("clocks_at")?))
 }
 
 /// Takes the case's row lock (PostgreSQL; SQLite's write transaction already
@@ -181,11 +201,11 @@ pub(crate) async fn lock_case(tx: &mut Tx, id: CaseId) -> Result<()> {
 pub(crate) async fn case_now(tx: &mut Tx, case: CaseId, now: Timestamp) -> Result<Timestamp> {
     let row = tx.fetch_optional("SELECT updated_at, clocks_at FROM cases WHERE id = $1", args![case.0]).await?;
     let Some(row) = row else { return Ok(now) };
-    Ok([Some(now), Some(row.time("updated_at")?), row.opt_time("clocks_at")?]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(now))
+    Ok(stamp(now, row.time("updated_at")?, row.opt_time("clocks_at")?))
+}
+
+fn stamp(now: Timestamp, updated_at: Timestamp, clocks_at: Option<Timestamp>) -> Timestamp {
+    now.max(updated_at).max(clocks_at.unwrap_or(now))
 }
 
 /// Reads a case with its names inside a transaction (after a change).
@@ -223,6 +243,10 @@ pub(crate) async fn save_case(tx: &mut Tx, case: &Case, tags_changed: bool) -> R
 
 pub(crate) async fn write_tags(tx: &mut Tx, id: CaseId, tags: &BTreeSet<Slug>) -> Result<()> {
     tx.execute("DELETE FROM case_tags WHERE case_id = $1", args![id.0]).await?;
+    insert_tags(tx, id, tags).await
+}
+
+pub(crate) async fn insert_tags(tx: &mut Tx, id: CaseId, tags: &BTreeSet<Slug>) -> Result<()> {
     for tag in tags {
         tx.execute("INSERT INTO case_tags (case_id, tag) VALUES ($1, $2)", args![id.0, tag.as_str()]).await?;
     }

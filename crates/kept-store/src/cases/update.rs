@@ -1,7 +1,7 @@
 //! Changing a case's status, assignment, team, priority, type, subject, tags.
 
 use super::create::index_subject;
-use super::{CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, events, load_for_update, save_case};
+use super::{CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, events, load_for_change, save_case};
 use crate::Store;
 use crate::db::{Tx, args};
 use crate::error::Result;
@@ -20,8 +20,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
-        let mut case = load_for_update(&mut tx, by, id).await?;
-        let now = super::case_now(&mut tx, id, now).await?;
+        let (mut case, now) = load_for_change(&mut tx, by, id, now).await?;
         if !by.can_work_case(CaseScope::from(&case)) {
             return Err(DomainError::forbidden("only the team working this case may change it").into());
         }
