@@ -4,7 +4,7 @@
 
 use super::{
     CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, events, insert_tags,
-    load_for_update,
+    load_for_change,
 };
 use crate::Store;
 use crate::db::{Backend, Tx, args};
@@ -134,8 +134,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
-        let parent = load_for_update(&mut tx, by, parent).await?;
-        let now = super::case_now(&mut tx, parent.id, now).await?;
+        let (parent, now) = load_for_change(&mut tx, by, parent, now).await?;
         if !by.can_work_case(CaseScope::from(&parent)) {
             return Err(DomainError::forbidden("only the team working a case can raise requests for it").into());
         }

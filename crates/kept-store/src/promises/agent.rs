@@ -3,7 +3,7 @@
 
 use crate::Store;
 use crate::cases::events::append;
-use crate::cases::load_for_update;
+use crate::cases::load_for_change;
 use crate::db::args;
 use crate::error::Result;
 use jiff::Timestamp;
@@ -40,11 +40,10 @@ impl Store {
         }
         let description = kept_core::values::Subject::parse("description", &new.description)?;
         let mut tx = self.db.begin().await?;
-        let c = load_for_update(&mut tx, by, case).await?;
+        let (c, now) = load_for_change(&mut tx, by, case, now).await?;
         if !by.can_work_case(CaseScope::from(&c)) {
             return Err(DomainError::forbidden("only the team working this case makes promises on it").into());
         }
-        let now = crate::cases::case_now(&mut tx, case, now).await?;
         let owner = new
             .owner
             .or(by.actor())
@@ -78,11 +77,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let c = load_for_update(&mut tx, by, case).await?;
+        let (c, now) = load_for_change(&mut tx, by, case, now).await?;
         if !by.can_work_case(CaseScope::from(&c)) {
             return Err(DomainError::forbidden("only the team working this case settles its promises").into());
         }
-        let now = crate::cases::case_now(&mut tx, case, now).await?;
         let row = tx
             .fetch_optional(
                 "SELECT fulfilled_at, cancelled_at FROM agent_promises WHERE id = $1 AND case_id = $2",

@@ -3,7 +3,7 @@
 
 use crate::Store;
 use crate::cases::events::append;
-use crate::cases::load_for_update;
+use crate::cases::load_for_change;
 use crate::db::{DbRow, Tx, args};
 use crate::error::{Result, StoreError};
 use jiff::Timestamp;
@@ -97,14 +97,20 @@ async fn with_actions(tx: &mut Tx, mut tasks: Vec<RecoveryTaskView>) -> Result<V
     Ok(tasks)
 }
 
-/// Loads a task and its case, locked, checking that `by` works the case.
-async fn task_for_work(tx: &mut Tx, by: &Principal, task: i64) -> Result<RecoveryTaskView> {
+/// Loads a task and its case, locked, checking that `by` works the case;
+/// with the time to stamp the work with (`cases::case_now`).
+async fn task_for_work(
+    tx: &mut Tx,
+    by: &Principal,
+    task: i64,
+    now: Timestamp,
+) -> Result<(RecoveryTaskView, Timestamp)> {
     // Recovery is internal work: to customers it does not exist.
     by.require_staff()?;
     let sql = crate::db::Sql::built(format!("{TASK_SELECT} WHERE t.id = $1"));
     let row = tx.fetch_optional(sql, args![task]).await?.ok_or(DomainError::NotFound { entity: "recovery task" })?;
     let t = task_from_row(&row)?;
-    let case = load_for_update(tx, by, CaseId(t.case_id))
+    let (case, now) = load_for_change(tx, by, CaseId(t.case_id), now)
         .await
         .map_err(|_| StoreError::from(DomainError::NotFound { entity: "recovery task" }))?;
     if !by.can_work_case(CaseScope::from(&case)) {
@@ -113,7 +119,7 @@ async fn task_for_work(tx: &mut Tx, by: &Principal, task: i64) -> Result<Recover
     if t.closed_at.is_some() {
         return Err(DomainError::conflict("task_closed", None, "this recovery task is closed").into());
     }
-    Ok(t)
+    Ok((t, now))
 }
 
 impl Store {
@@ -164,8 +170,7 @@ impl Store {
         }
         let note = kept_core::values::MessageBody::parse("note", &action.note)?;
         let mut tx = self.db.begin().await?;
-        let t = task_for_work(&mut tx, by, task).await?;
-        let now = crate::cases::case_now(&mut tx, CaseId(t.case_id), now).await?;
+        let (t, now) = task_for_work(&mut tx, by, task, now).await?;
         match (action.kind.as_str(), action.amount_cents) {
             ("goodwill_credit", None) => {
                 return Err(DomainError::invalid("required", "amount_cents", "a goodwill credit has an amount").into());
@@ -228,8 +233,7 @@ impl Store {
     ) -> Result<()> {
         let note = kept_core::values::MessageBody::parse("note", note)?;
         let mut tx = self.db.begin().await?;
-        let t = task_for_work(&mut tx, by, task).await?;
-        let now = crate::cases::case_now(&mut tx, CaseId(t.case_id), now).await?;
+        let (t, now) = task_for_work(&mut tx, by, task, now).await?;
         let outcome = if recovered { "recovered" } else { "not_recovered" };
         tx.execute(
             "UPDATE recovery_tasks SET closed_at = $1, outcome = $2, note = $3 WHERE id = $4",
