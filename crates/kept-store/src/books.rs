@@ -274,16 +274,29 @@ impl Store {
 
     /// The books in force, from this replica's cache when still current.
     pub(crate) async fn books(&self, tx: &mut Tx) -> Result<Arc<Books>> {
-        let generation =
-            tx.fetch_one("SELECT generation FROM books_generation WHERE id = 1", args![]).await?.int("generation")?;
+        Ok(self.books_and_zone(tx).await?.0)
+    }
+
+    /// The books in force and the name of the zone the rollups count days
+    /// in (None before the first rollup), asked in one statement: every
+    /// change to a case needs both, and on PostgreSQL each statement is a
+    /// round trip under the write lock.
+    pub(crate) async fn books_and_zone(&self, tx: &mut Tx) -> Result<(Arc<Books>, Option<String>)> {
+        let row = tx
+            .fetch_one(
+                "SELECT b.generation, m.time_zone FROM books_generation b LEFT JOIN metric_state m ON m.id = 1 WHERE b.id = 1",
+                args![],
+            )
+            .await?;
+        let (generation, zone) = (row.int("generation")?, row.opt_text("time_zone")?);
         if let Some((g, books)) = self.books.0.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
             && *g == generation
         {
-            return Ok(books.clone());
+            return Ok((books.clone(), zone));
         }
         let books = Arc::new(load_books(tx).await?);
         *self.books.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, books.clone()));
-        Ok(books)
+        Ok((books, zone))
     }
 }
 

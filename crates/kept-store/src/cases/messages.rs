@@ -2,7 +2,7 @@
 
 use super::create::{insert_message, message_event_kind, open_follow_up};
 use super::update::after_status_change;
-use super::{CaseDetail, detail_in_tx, events, load_for_change, save_case};
+use super::{CaseDetail, detail_in_tx, detail_tagged, events, load_for_change, save_case};
 use crate::Store;
 use crate::db::{Tx, args};
 use crate::error::Result;
@@ -125,7 +125,7 @@ impl Store {
             let body = new.body.as_str();
             crate::mail::notices::reply_sent(tx, &self.mail, &case, message_id, (by.user_id, role), body, now).await?;
         }
-        let detail = detail_in_tx(tx, case.id).await?;
+        let detail = detail_tagged(tx, case.id, case.tags).await?;
         let message = message_by_id(tx, message_id).await?;
         Ok(MessageOutcome { message, case: detail, follow_up: false })
     }

@@ -216,6 +216,16 @@ pub(crate) async fn detail_in_tx(tx: &mut Tx, id: CaseId) -> Result<CaseDetail> 
     details.pop().ok_or(DomainError::NotFound { entity: "case" }.into())
 }
 
+/// [`detail_in_tx`] of a case whose tags the caller holds: it loaded them
+/// with the case and wrote any change to them itself.
+pub(crate) async fn detail_tagged(tx: &mut Tx, id: CaseId, tags: BTreeSet<Slug>) -> Result<CaseDetail> {
+    let sql = Sql::built(format!("{CASE_SELECT} WHERE c.id = $1"));
+    let row = tx.fetch_optional(sql, args![id.0]).await?.ok_or(DomainError::NotFound { entity: "case" })?;
+    let mut detail = detail_from_row(&row)?;
+    detail.case.tags = tags;
+    Ok(detail)
+}
+
 /// Writes the current state of `case` (after its events were decided).
 pub(crate) async fn save_case(tx: &mut Tx, case: &Case, tags_changed: bool) -> Result<()> {
     tx.execute(

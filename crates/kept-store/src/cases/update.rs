@@ -1,7 +1,9 @@
 //! Changing a case's status, assignment, team, priority, type, subject, tags.
 
 use super::create::index_subject;
-use super::{CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, events, load_for_change, save_case};
+use super::{
+    CaseDetail, check_assignee, check_tags, check_team, detail_in_tx, detail_tagged, events, load_for_change, save_case,
+};
 use crate::Store;
 use crate::db::{Tx, args};
 use crate::error::Result;
@@ -72,7 +74,7 @@ impl Store {
         events::append(&mut tx, id, &recorded).await?;
         after_status_change(&mut tx, by, &case, before, now).await?;
         self.recompute(&mut tx, id, now).await?;
-        let detail = detail_in_tx(&mut tx, id).await?;
+        let detail = detail_tagged(&mut tx, id, case.tags).await?;
         tx.commit().await?;
         Ok(detail)
     }

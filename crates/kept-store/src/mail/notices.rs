@@ -18,14 +18,31 @@ struct Person {
     contact: bool,
 }
 
+impl Person {
+    fn from_row(r: &crate::db::DbRow) -> Result<Person> {
+        Ok(Person {
+            email: r.text("email")?,
+            name: r.text("name")?,
+            active: r.flag("active")?,
+            contact: r.text("role")? == "contact",
+        })
+    }
+}
+
 async fn person(tx: &mut Tx, id: UserId) -> Result<Person> {
     let r = tx.fetch_one("SELECT email, name, active, role FROM users WHERE id = $1", args![id.0]).await?;
-    Ok(Person {
-        email: r.text("email")?,
-        name: r.text("name")?,
-        active: r.flag("active")?,
-        contact: r.text("role")? == "contact",
-    })
+    Person::from_row(&r)
+}
+
+/// Two people in one statement (a reply's requester and author).
+async fn two_people(tx: &mut Tx, a: UserId, b: UserId) -> Result<(Person, Person)> {
+    let rows =
+        tx.fetch_all("SELECT id, email, name, active, role FROM users WHERE id IN ($1, $2)", args![a.0, b.0]).await?;
+    let find = |id: UserId| -> Result<Person> {
+        let row = rows.iter().find(|r| r.int("id").ok() == Some(id.0));
+        Person::from_row(row.ok_or_else(|| crate::error::StoreError::Corrupt(format!("no person {id}")))?)
+    };
+    Ok((find(a)?, find(b)?))
 }
 
 /// Mails an agent's public reply to the requester. Internal requests are
@@ -42,11 +59,10 @@ pub(crate) async fn reply_sent(
     if case.is_internal() || role != AuthorRole::Agent || author == case.requester_id {
         return Ok(());
     }
-    let to = person(tx, case.requester_id).await?;
+    let (to, agent) = two_people(tx, case.requester_id, author).await?;
     if !to.active {
         return Ok(());
     }
-    let agent = person(tx, author).await?;
     let (subject, text) = reply(case.id.0, case.subject.as_str(), &agent.name, body);
     let mut mail = Envelope::plain(&to.email, Some(&to.name), subject, text);
     // A person wrote this: auto-responders may answer it.

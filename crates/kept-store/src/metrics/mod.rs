@@ -9,7 +9,7 @@ mod periods;
 mod plans;
 mod rebuild;
 pub(crate) mod rollups;
-mod sources;
+pub(crate) mod sources;
 
 pub use drill::{DRILL_LIMIT, Drill, DrillRow};
 pub use periods::PeriodReading;

@@ -48,7 +48,7 @@ impl Store {
             let ids: BTreeSet<i64> = tx.fetch_all(sql, a).await?.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
             let Some(last) = ids.last().copied() else { break };
             done.cases += ids.len() as u64;
-            self.refresh_case_metrics(&mut tx, ids, false).await?;
+            self.refresh_case_metrics(&mut tx, ids, false, super::sources::Known::default()).await?;
             tx.commit().await?;
             after = last;
             progress(done.cases, all);

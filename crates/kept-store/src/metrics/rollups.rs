@@ -273,8 +273,18 @@ pub(crate) async fn read_days(
 /// The zone the rollups count days in (see metric_state in 0005_metrics.sql);
 /// set to `configured` if no rollup was written yet.
 pub(crate) async fn zone(tx: &mut Tx, configured: &jiff::tz::TimeZone) -> Result<jiff::tz::TimeZone> {
-    if let Some(r) = tx.fetch_optional("SELECT time_zone FROM metric_state WHERE id = 1", crate::db::args![]).await? {
-        let name = r.text("time_zone")?;
+    let stored = tx.fetch_optional("SELECT time_zone FROM metric_state WHERE id = 1", crate::db::args![]).await?;
+    let name = stored.map(|r| r.text("time_zone")).transpose()?;
+    zone_of(tx, name, configured).await
+}
+
+/// The same from the stored name already read (`Store::books_and_zone`).
+pub(crate) async fn zone_of(
+    tx: &mut Tx,
+    stored: Option<String>,
+    configured: &jiff::tz::TimeZone,
+) -> Result<jiff::tz::TimeZone> {
+    if let Some(name) = stored {
         return jiff::tz::TimeZone::get(&name).map_err(|_| corrupt(format!("time zone {name}")));
     }
     set_zone(tx, configured).await?;

@@ -3,7 +3,7 @@
 //! (kept-core metrics::case_items), compared with what it contributed
 //! before, and the difference is applied to the rollups.
 
-use super::rollups::{apply, zone};
+use super::rollups::{apply, zone, zone_of};
 use crate::Store;
 use crate::db::{DbRow, SqlBuilder, Tx, args};
 use crate::error::{Result, StoreError};
@@ -17,6 +17,7 @@ use kept_core::metrics::{
 use kept_core::promises::{Books, ClockKind, MessageFact};
 use kept_core::surveys::SurveyKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Cases per statement when loading (IN lists).
 const CHUNK: usize = 1000;
@@ -36,9 +37,20 @@ async fn rows(tx: &mut Tx, start: &str, ids: &[i64], end: &str) -> Result<Vec<Db
     Ok(out)
 }
 
+/// What a caller of [`Store::refresh_metrics_known`] already read in the
+/// same transaction: the books and the rollups' zone name
+/// ([`Store::books_and_zone`]), and some cases' rows and histories
+/// ([`Loaded::from_row`], [`Loaded::with_history`]) that nothing in the
+/// transaction has changed since.
+#[derive(Default)]
+pub(crate) struct Known {
+    pub books: Option<(Arc<Books>, Option<String>)>,
+    pub cases: BTreeMap<i64, Loaded>,
+}
+
 /// What the loader reads about one case.
 #[derive(Default)]
-struct Loaded {
+pub(crate) struct Loaded {
     created_at: Option<Timestamp>,
     requester: i64,
     case_type: String,
@@ -97,101 +109,167 @@ fn survey_kind(raw: &str) -> Result<SurveyKind> {
     SurveyKind::parse("kind", raw).map_err(|_| corrupt("survey kind"))
 }
 
-async fn load(tx: &mut Tx, ids: &[i64]) -> Result<BTreeMap<i64, Loaded>> {
-    let mut out: BTreeMap<i64, Loaded> = BTreeMap::new();
-    let head = "SELECT c.id, c.created_at, c.requester_id, c.team_id, c.assignee_id, c.account_id, c.channel, c.case_type, \
-                c.parent_case_id, c.requesting_team_id, a.tier FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ";
-    for r in rows(tx, head, ids, "").await? {
-        let channel = r.text("channel")?;
-        out.insert(
-            r.int("id")?,
-            Loaded {
-                created_at: Some(r.time("created_at")?),
-                requester: r.int("requester_id")?,
+/// The columns of `cases c JOIN accounts a` that [`Loaded::from_row`] reads;
+/// the clock engine's loader selects them too (promises/facts.rs).
+pub(crate) const CASE_COLUMNS: &str = "c.id, c.created_at, c.requester_id, c.team_id, c.assignee_id, c.account_id, \
+    c.channel, c.case_type, c.parent_case_id, c.requesting_team_id, a.tier";
+
+impl Loaded {
+    /// A case as its row says, before its history is added.
+    pub(crate) fn from_row(r: &DbRow) -> Result<Loaded> {
+        Ok(Loaded {
+            created_at: Some(r.time("created_at")?),
+            requester: r.int("requester_id")?,
+            case_type: r.text("case_type")?,
+            internal: r.opt_int("requesting_team_id")?.is_some(),
+            parent: r.opt_int("parent_case_id")?,
+            attribution: Attribution {
+                team: Some(r.int("team_id")?),
+                agent: r.opt_int("assignee_id")?,
+                account: Some(r.int("account_id")?),
+                tier: r.text("tier")?,
+                channel: r.text("channel")?,
                 case_type: r.text("case_type")?,
-                internal: r.opt_int("requesting_team_id")?.is_some(),
-                parent: r.opt_int("parent_case_id")?,
-                attribution: Attribution {
-                    team: Some(r.int("team_id")?),
-                    agent: r.opt_int("assignee_id")?,
-                    account: Some(r.int("account_id")?),
-                    tier: r.text("tier")?,
-                    channel,
-                    case_type: r.text("case_type")?,
-                },
-                ..Loaded::default()
             },
-        );
+            ..Loaded::default()
+        })
+    }
+
+    /// Adds the case's history: its status changes and messages in the
+    /// order they happened, and its closed recovery tasks (closed instant,
+    /// recovered?) in the order they were opened.
+    pub(crate) fn with_history(
+        mut self,
+        statuses: Vec<(Timestamp, Status)>,
+        messages: Vec<MessageFact>,
+        recoveries: Vec<(Timestamp, bool)>,
+    ) -> Loaded {
+        self.first_done =
+            statuses.iter().find(|(_, s)| matches!(s, Status::Solved | Status::Closed)).map(|(at, _)| *at);
+        self.statuses = statuses;
+        self.messages = messages;
+        self.recoveries = recoveries;
+        self
+    }
+}
+
+/// Loads `ids` whole; those in `known` (row and history read by the clock
+/// engine in the same transaction) only from the tables it does not read.
+async fn load(tx: &mut Tx, ids: &[i64], mut known: BTreeMap<i64, Loaded>) -> Result<BTreeMap<i64, Loaded>> {
+    known.retain(|id, _| ids.contains(id));
+    let missing: Vec<i64> = ids.iter().copied().filter(|id| !known.contains_key(id)).collect();
+    let mut out = known;
+    out.extend(load_histories(tx, &missing).await?);
+    load_outcomes(tx, ids, &mut out).await?;
+    Ok(out)
+}
+
+/// The case rows and histories of `ids`.
+async fn load_histories(tx: &mut Tx, ids: &[i64]) -> Result<BTreeMap<i64, Loaded>> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let head = format!("SELECT {CASE_COLUMNS} FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ");
+    let mut cases = BTreeMap::new();
+    for r in rows(tx, &head, ids, "").await? {
+        cases.insert(r.int("id")?, (Loaded::from_row(&r)?, Vec::new(), Vec::new(), Vec::new()));
     }
     let sql = "SELECT case_id, at, after_value FROM events WHERE kind = 'status_changed' AND case_id IN ";
     for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+        let Some(l) = cases.get_mut(&r.int("case_id")?) else { continue };
         let raw = r.opt_text("after_value")?.unwrap_or_default();
         let to: String = serde_json::from_str(&raw).map_err(|_| corrupt("status"))?;
-        let to = Status::parse("", &to).map_err(|_| corrupt("status"))?;
-        let at = r.time("at")?;
-        if matches!(to, Status::Solved | Status::Closed) && l.first_done.is_none() {
-            l.first_done = Some(at);
-        }
-        l.statuses.push((at, to));
+        l.1.push((r.time("at")?, Status::parse("", &to).map_err(|_| corrupt("status"))?));
     }
     let sql = "SELECT case_id, created_at, author_role, public FROM messages WHERE case_id IN ";
     for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
-        l.messages.push(MessageFact {
+        let Some(l) = cases.get_mut(&r.int("case_id")?) else { continue };
+        l.2.push(MessageFact {
             at: r.time("created_at")?,
             role: AuthorRole::parse("", &r.text("author_role")?).map_err(|_| corrupt("role"))?,
             public: r.flag("public")?,
         });
     }
-    let sql =
-        "SELECT case_id, kind, status, determined_at, calendar_id, business FROM promise_instances WHERE case_id IN ";
-    for r in rows(tx, sql, ids, " ORDER BY case_id, id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
-        if r.flag("business")? && l.calendar.is_none() {
-            l.calendar = r.opt_int("calendar_id")?;
-        }
-        let status = r.text("status")?;
-        if let (Some(at), "met" | "breached") = (r.opt_time("determined_at")?, status.as_str()) {
-            let kind = ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("clock"))?;
-            l.promises.push(PromiseOutcome { kind, met: status == "met", determined_at: at });
-        }
-    }
     let sql = "SELECT case_id, closed_at, outcome FROM recovery_tasks WHERE closed_at IS NOT NULL AND case_id IN ";
     for r in rows(tx, sql, ids, " ORDER BY id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
-        l.recoveries.push((r.time("closed_at")?, r.opt_text("outcome")?.as_deref() == Some("recovered")));
+        let Some(l) = cases.get_mut(&r.int("case_id")?) else { continue };
+        l.3.push((r.time("closed_at")?, r.opt_text("outcome")?.as_deref() == Some("recovered")));
     }
-    let sql = "SELECT parent_case_id, created_at, solved_at, closed_at FROM cases WHERE parent_case_id IN ";
-    for r in rows(tx, sql, ids, " ORDER BY id").await? {
-        let Some(l) = out.get_mut(&r.int("parent_case_id")?) else { continue };
-        let end = [r.opt_time("solved_at")?, r.opt_time("closed_at")?].into_iter().flatten().min();
-        l.team_waits.push((r.time("created_at")?, end));
+    Ok(cases
+        .into_iter()
+        .map(|(id, (l, statuses, messages, rec))| (id, l.with_history(statuses, messages, rec)))
+        .collect())
+}
+
+/// What else the rollups read of `ids`: promise outcomes, internal
+/// requests, survey answers and deliveries.
+async fn load_outcomes(tx: &mut Tx, ids: &[i64], out: &mut BTreeMap<i64, Loaded>) -> Result<()> {
+    // One statement for the four tables (a round trip each on PostgreSQL,
+    // and most cases have rows in one). PostgreSQL types a UNION's columns
+    // pairwise, so each NULL says its type.
+    const N: &str = "CAST(NULL AS BIGINT)";
+    const T: &str = "CAST(NULL AS TEXT)";
+    let branches = [
+        format!(
+            "SELECT CAST(0 AS BIGINT) AS src, case_id, id, kind, status, determined_at AS at1, {N} AS at2, {N} AS at3, calendar_id AS ref_id, \
+             business AS flag, {N} AS score, {N} AS agent_id, {N} AS team_id, {N} AS account_id, {T} AS channel, \
+             {T} AS case_type, {T} AS account_tier FROM promise_instances WHERE case_id IN "
+        ),
+        format!(
+            " UNION ALL SELECT 1, parent_case_id, id, {T}, {T}, created_at, solved_at, closed_at, {N}, CAST(NULL AS BOOLEAN), \
+             {N}, {N}, {N}, {N}, {T}, {T}, {T} FROM cases WHERE parent_case_id IN "
+        ),
+        format!(
+            " UNION ALL SELECT 2, r.case_id, r.id, r.kind, {T}, r.answered_at, {N}, {N}, i.resurvey_task_id, CAST(NULL AS BOOLEAN), \
+             r.score, r.agent_id, r.team_id, r.account_id, r.channel, r.case_type, r.account_tier \
+             FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id WHERE r.case_id IN "
+        ),
+        format!(
+            " UNION ALL SELECT 3, case_id, id, {T}, status, sent_at, {N}, {N}, {N}, CAST(NULL AS BOOLEAN), {N}, agent_id, team_id, \
+             account_id, channel, case_type, account_tier FROM survey_invitations WHERE sent_at IS NOT NULL AND case_id IN "
+        ),
+    ];
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = SqlBuilder::new("");
+        for branch in &branches {
+            q.push(branch).bind_list(chunk.iter().copied());
+        }
+        // Within each table, each case's rows in the order they were made.
+        q.push(" ORDER BY src, case_id, id");
+        let (sql, args) = q.finish();
+        for r in tx.fetch_all(sql, args).await? {
+            let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
+            match r.int("src")? {
+                0 => {
+                    if r.flag("flag")? && l.calendar.is_none() {
+                        l.calendar = r.opt_int("ref_id")?;
+                    }
+                    let status = r.text("status")?;
+                    if let (Some(at), "met" | "breached") = (r.opt_time("at1")?, status.as_str()) {
+                        let kind = ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("clock"))?;
+                        l.promises.push(PromiseOutcome { kind, met: status == "met", determined_at: at });
+                    }
+                }
+                1 => {
+                    let end = [r.opt_time("at2")?, r.opt_time("at3")?].into_iter().flatten().min();
+                    l.team_waits.push((r.time("at1")?, end));
+                }
+                2 => l.answers.push(SurveyAnswer {
+                    kind: survey_kind(&r.text("kind")?)?,
+                    score: r.int("score")?,
+                    answered_at: r.time("at1")?,
+                    resurvey: r.opt_int("ref_id")?.is_some(),
+                    attribution: frozen(&r)?,
+                }),
+                _ => l.delivered.push(Delivered {
+                    sent_at: r.time("at1")?,
+                    answered: r.text("status")? == "answered",
+                    attribution: frozen(&r)?,
+                }),
+            }
+        }
     }
-    let sql = "SELECT r.case_id, r.kind, r.score, r.answered_at, i.resurvey_task_id, r.agent_id, r.team_id, r.account_id, \
-               r.channel, r.case_type, r.account_tier FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
-               WHERE r.case_id IN ";
-    for r in rows(tx, sql, ids, " ORDER BY r.id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
-        l.answers.push(SurveyAnswer {
-            kind: survey_kind(&r.text("kind")?)?,
-            score: r.int("score")?,
-            answered_at: r.time("answered_at")?,
-            resurvey: r.opt_int("resurvey_task_id")?.is_some(),
-            attribution: frozen(&r)?,
-        });
-    }
-    let sql = "SELECT case_id, sent_at, status, agent_id, team_id, account_id, channel, case_type, account_tier \
-               FROM survey_invitations WHERE sent_at IS NOT NULL AND case_id IN ";
-    for r in rows(tx, sql, ids, " ORDER BY id").await? {
-        let Some(l) = out.get_mut(&r.int("case_id")?) else { continue };
-        l.delivered.push(Delivered {
-            sent_at: r.time("sent_at")?,
-            answered: r.text("status")? == "answered",
-            attribution: frozen(&r)?,
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Marks each resolved case whose requester opened another case of the same
@@ -336,17 +414,31 @@ impl Store {
     /// for cases counted for the first time, the requester's recently
     /// solved cases (a repeat undoes a first-contact resolution).
     pub(crate) async fn refresh_metrics(&self, tx: &mut Tx, cases: &[CaseId]) -> Result<()> {
-        let ids: BTreeSet<i64> = cases.iter().map(|c| c.0).collect();
-        self.refresh_case_metrics(tx, ids, true).await
+        self.refresh_metrics_known(tx, cases, Known::default()).await
     }
 
-    pub(crate) async fn refresh_case_metrics(&self, tx: &mut Tx, mut ids: BTreeSet<i64>, expand: bool) -> Result<()> {
+    /// The same, given what the caller already read in this transaction.
+    pub(crate) async fn refresh_metrics_known(&self, tx: &mut Tx, cases: &[CaseId], known: Known) -> Result<()> {
+        let ids: BTreeSet<i64> = cases.iter().map(|c| c.0).collect();
+        self.refresh_case_metrics(tx, ids, true, known).await
+    }
+
+    pub(crate) async fn refresh_case_metrics(
+        &self,
+        tx: &mut Tx,
+        mut ids: BTreeSet<i64>,
+        expand: bool,
+        known: Known,
+    ) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        let books = self.books(tx).await?;
+        let (books, zone_name) = match known.books {
+            Some(read) => read,
+            None => self.books_and_zone(tx).await?,
+        };
         let first: Vec<i64> = ids.iter().copied().collect();
-        let mut loaded = load(tx, &first).await?;
+        let mut loaded = load(tx, &first, known.cases).await?;
         let mut old = stored_items(tx, "case", &first).await?;
         if expand {
             let mut more: BTreeSet<i64> = loaded.values().filter_map(|l| l.parent).collect();
@@ -355,13 +447,13 @@ impl Store {
             let extra: Vec<i64> = more.into_iter().filter(|id| !ids.contains(id)).collect();
             if !extra.is_empty() {
                 lock_more(tx, &extra).await?;
-                loaded.extend(load(tx, &extra).await?);
+                loaded.extend(load(tx, &extra, BTreeMap::new()).await?);
                 old.extend(stored_items(tx, "case", &extra).await?);
                 ids.extend(extra);
             }
         }
         let repeats = mark_repeats(tx, &loaded).await?;
-        let zone = &zone(tx, &self.mail.time_zone).await?;
+        let zone = &zone_of(tx, zone_name, &self.mail.time_zone).await?;
         let mut deltas = BTreeMap::new();
         let mut writes = Vec::with_capacity(loaded.len());
         let empty = Items::default();
@@ -429,7 +521,7 @@ impl Store {
         self.get_case(by, case).await?;
         let mut tx = self.db.begin_read().await?;
         let books = self.books(&mut tx).await?;
-        let loaded = load(&mut tx, &[case.0]).await?;
+        let loaded = load(&mut tx, &[case.0], BTreeMap::new()).await?;
         drop(tx);
         let Some(l) = loaded.get(&case.0) else {
             return Err(kept_core::DomainError::NotFound { entity: "case" }.into());

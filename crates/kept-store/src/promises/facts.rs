@@ -3,6 +3,7 @@
 
 use crate::db::{DbRow, SqlBuilder, Tx};
 use crate::error::{Result, StoreError};
+use crate::metrics::sources;
 use jiff::Timestamp;
 use kept_core::cases::{AuthorRole, Channel, Priority, Status};
 use kept_core::ids::CaseId;
@@ -24,6 +25,18 @@ pub(crate) struct Loaded {
     /// change or evaluation (time on a case only moves forward).
     pub now: Timestamp,
     pub fixed: Vec<FixedClock>,
+    /// The case's row as the rollups read it, and its closed recovery tasks
+    /// (closed instant, recovered?): with the statuses and messages above,
+    /// all the rollups need of the case's history (see [`Loaded::into_history`]).
+    metric_row: sources::Loaded,
+    closed_recoveries: Vec<(Timestamp, bool)>,
+}
+
+impl Loaded {
+    /// The case's row and history as the rollups' loader would read them.
+    pub fn into_history(self) -> sources::Loaded {
+        self.metric_row.with_history(self.facts.statuses, self.facts.messages, self.closed_recoveries)
+    }
 }
 
 async fn rows(tx: &mut Tx, start: &str, cases: &[CaseId], end: &str) -> Result<Vec<DbRow>> {
@@ -36,9 +49,11 @@ async fn rows(tx: &mut Tx, start: &str, cases: &[CaseId], end: &str) -> Result<V
 /// Loads every case of `cases` (which must exist) as of `now`.
 pub(crate) async fn load(tx: &mut Tx, cases: &[CaseId], now: Timestamp) -> Result<HashMap<CaseId, Loaded>> {
     let mut out = HashMap::new();
-    let head = "SELECT c.id, c.created_at, c.updated_at, c.clocks_at, c.channel, c.requesting_team_id, c.team_id, c.assignee_id, \
-                c.priority, a.tier FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ";
-    for r in rows(tx, head, cases, "").await? {
+    let head = format!(
+        "SELECT {}, c.updated_at, c.clocks_at, c.priority FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id IN ",
+        sources::CASE_COLUMNS
+    );
+    for r in rows(tx, &head, cases, "").await? {
         let created_at = r.time("created_at")?;
         let at = [Some(now), Some(r.time("updated_at")?), r.opt_time("clocks_at")?]
             .into_iter()
@@ -62,6 +77,8 @@ pub(crate) async fn load(tx: &mut Tx, cases: &[CaseId], now: Timestamp) -> Resul
                 priority: Priority::from_rank(r.int("priority")?).ok_or_else(|| corrupt("priority"))?,
                 now: at,
                 fixed: Vec::new(),
+                metric_row: sources::Loaded::from_row(&r)?,
+                closed_recoveries: Vec::new(),
             },
         );
     }
@@ -144,41 +161,48 @@ fn apply_event(l: &mut Loaded, e: &DbRow) -> Result<()> {
     Ok(())
 }
 
-/// Agent-made promises and recovery tasks, as fixed-deadline clocks.
+/// Agent-made promises and recovery tasks, as fixed-deadline clocks: one
+/// statement for both (most cases have neither; on PostgreSQL each
+/// statement is a round trip under the write lock).
 async fn load_fixed(tx: &mut Tx, cases: &[CaseId], out: &mut HashMap<CaseId, Loaded>) -> Result<()> {
-    for r in rows(
-        tx,
-        "SELECT id, case_id, kind, made_at, due_at, fulfilled_at, cancelled_at FROM agent_promises WHERE case_id IN ",
-        cases,
-        " ORDER BY id",
-    )
-    .await?
-    {
-        if let Some(l) = out.get_mut(&CaseId(r.int("case_id")?)) {
+    let mut q = SqlBuilder::new(
+        "SELECT CAST(0 AS BIGINT) AS src, id, case_id, kind, made_at AS start_at, due_at, fulfilled_at, cancelled_at, \
+         NULL AS closed_at, NULL AS outcome FROM agent_promises WHERE case_id IN ",
+    );
+    q.bind_list(cases.iter().map(|c| c.0));
+    q.push(
+        " UNION ALL SELECT 1, id, case_id, NULL, opened_at, due_at, first_action_at, NULL, closed_at, outcome \
+         FROM recovery_tasks WHERE case_id IN ",
+    );
+    q.bind_list(cases.iter().map(|c| c.0)).push(" ORDER BY src, id");
+    let (sql, args) = q.finish();
+    for r in tx.fetch_all(sql, args).await? {
+        let Some(l) = out.get_mut(&CaseId(r.int("case_id")?)) else { continue };
+        if r.int("src")? == 0 {
             l.fixed.push(FixedClock {
                 id: r.int("id")?,
                 kind: ClockKind::parse("", &r.text("kind")?).map_err(|_| corrupt("kind"))?,
-                start: r.time("made_at")?,
+                start: r.time("start_at")?,
                 due: r.time("due_at")?,
                 fulfilled_at: r.opt_time("fulfilled_at")?,
                 cancelled_at: r.opt_time("cancelled_at")?,
             });
+            continue;
         }
-    }
-    let sql = "SELECT id, case_id, opened_at, due_at, first_action_at, closed_at FROM recovery_tasks WHERE case_id IN ";
-    for r in rows(tx, sql, cases, " ORDER BY id").await? {
-        if let Some(l) = out.get_mut(&CaseId(r.int("case_id")?)) {
-            // Recovery's promise is to act: the first action (or closing the task) fulfils it.
-            let fulfilled = [r.opt_time("first_action_at")?, r.opt_time("closed_at")?].into_iter().flatten().min();
-            l.fixed.push(FixedClock {
-                id: r.int("id")?,
-                kind: ClockKind::Recovery,
-                start: r.time("opened_at")?,
-                due: r.time("due_at")?,
-                fulfilled_at: fulfilled,
-                cancelled_at: None,
-            });
+        let closed_at = r.opt_time("closed_at")?;
+        if let Some(at) = closed_at {
+            l.closed_recoveries.push((at, r.opt_text("outcome")?.as_deref() == Some("recovered")));
         }
+        // Recovery's promise is to act: the first action (or closing the task) fulfils it.
+        let fulfilled = [r.opt_time("fulfilled_at")?, closed_at].into_iter().flatten().min();
+        l.fixed.push(FixedClock {
+            id: r.int("id")?,
+            kind: ClockKind::Recovery,
+            start: r.time("start_at")?,
+            due: r.time("due_at")?,
+            fulfilled_at: fulfilled,
+            cancelled_at: None,
+        });
     }
     Ok(())
 }

@@ -14,13 +14,14 @@ use crate::Store;
 use crate::cases::events::append;
 use crate::db::{Arg, SqlBuilder, Tx, args};
 use crate::error::Result;
+use crate::metrics::sources::Known;
 use jiff::Timestamp;
 use kept_core::calendar::add_business_millis;
 use kept_core::cases::{EventKind, NewEvent, Priority};
 use kept_core::ids::CaseId;
 use kept_core::promises::{Books, ClockEval, ClockKind, ClockStatus, RecoveryRule, TransitionKind, evaluate};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What one recompute did, for callers and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -54,13 +55,15 @@ impl Store {
         if cases.is_empty() {
             return Ok(outcome);
         }
-        let books = self.books(tx).await?;
+        let (books, zone) = self.books_and_zone(tx).await?;
+        // The last history read of each case that nothing changed after,
+        // for the rollups below.
+        let mut histories = BTreeMap::new();
         let mut pending: Vec<CaseId> = cases.to_vec();
         // Opening recovery or raising a priority changes a case's inputs:
         // those cases are looked at again (bounded).
         for pass in 0..3 {
             let loaded = facts::load(tx, &pending, now).await?;
-            mark_evaluated(tx, &loaded).await?;
             let evals: HashMap<CaseId, Vec<ClockEval>> =
                 loaded.iter().map(|(case, l)| (*case, evaluate(&l.facts, &books, &l.fixed, l.now, false))).collect();
             let breached = store_evals(tx, &evals, now, &mut outcome).await?;
@@ -77,32 +80,23 @@ impl Store {
             let settled: HashMap<CaseId, Vec<ClockEval>> =
                 if pass == 2 { evals } else { evals.into_iter().filter(|(case, _)| !changed.contains(case)).collect() };
             schedule(tx, &settled, &loaded).await?;
+            for (case, l) in loaded {
+                if changed.contains(&case) {
+                    histories.remove(&case.0);
+                } else {
+                    histories.insert(case.0, l.into_history());
+                }
+            }
             if changed.is_empty() || pass == 2 {
                 break;
             }
             pending = changed;
         }
         // The same transaction keeps the scorecards' rollups in step.
-        self.refresh_metrics(tx, cases).await?;
+        let known = Known { books: Some((books, zone)), cases: histories };
+        self.refresh_metrics_known(tx, cases, known).await?;
         Ok(outcome)
     }
-}
-
-/// Records when each case's clocks were evaluated (time only moves forward).
-async fn mark_evaluated(tx: &mut Tx, loaded: &HashMap<CaseId, Loaded>) -> Result<()> {
-    let mut by_now: HashMap<Timestamp, Vec<i64>> = HashMap::new();
-    for (case, l) in loaded {
-        by_now.entry(l.now).or_default().push(case.0);
-    }
-    for (at, ids) in by_now {
-        for chunk in ids.chunks(CHUNK) {
-            let mut q = SqlBuilder::new("UPDATE cases SET clocks_at = ");
-            q.bind(at).push(" WHERE id IN ").bind_list(chunk.iter().copied());
-            let (sql, args) = q.finish();
-            tx.execute(sql, args).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Upserts every clock and appends its new transitions. Returns the breaches
@@ -284,19 +278,21 @@ async fn open_recovery(
 }
 
 /// Moves each case's clock job to its next warning or deadline (or removes
-/// it), and records the nearest deadline on the case for queues.
+/// it), and records on the case the nearest deadline, for queues, and when
+/// its clocks were evaluated (time on a case only moves forward). A case
+/// that recovery changed is scheduled when it is evaluated again.
 async fn schedule(
     tx: &mut Tx,
     evals: &HashMap<CaseId, Vec<ClockEval>>,
     loaded: &HashMap<CaseId, Loaded>,
 ) -> Result<()> {
-    let mut breach_sets: Vec<(i64, Option<Timestamp>)> = Vec::new();
+    let mut breach_sets: Vec<(i64, Timestamp, Option<Timestamp>)> = Vec::new();
     let mut jobs: Vec<(i64, Timestamp)> = Vec::new();
     let mut idle: Vec<i64> = Vec::new();
     for (case, list) in evals {
         let now = loaded.get(case).map(|l| l.now).unwrap_or(Timestamp::UNIX_EPOCH);
         let owed = list.iter().filter(|e| e.is_owed());
-        breach_sets.push((case.0, owed.clone().filter_map(|e| e.breach_at).min()));
+        breach_sets.push((case.0, now, owed.clone().filter_map(|e| e.breach_at).min()));
         let warned = |e: &ClockEval| e.transitions.iter().any(|t| t.kind == TransitionKind::Warned);
         let fixed = |e: &ClockEval| matches!(e.kind, ClockKind::Callback | ClockKind::Update | ClockKind::Recovery);
         let next = owed
@@ -311,11 +307,24 @@ async fn schedule(
         }
     }
     for chunk in breach_sets.chunks(CHUNK) {
-        let mut q = SqlBuilder::new("UPDATE cases SET next_breach_at = CASE id");
-        for (id, at) in chunk {
+        let mut q = SqlBuilder::new("UPDATE cases SET clocks_at = ");
+        // Usually one instant for all (a change, a storm's minute): a
+        // constant spares SQLite a CASE of a thousand arms per row.
+        match chunk.iter().all(|(_, now, _)| *now == chunk[0].1) {
+            true => q.bind(chunk[0].1),
+            false => {
+                q.push("CASE id");
+                for (id, now, _) in chunk {
+                    q.push(" WHEN ").bind(*id).push(" THEN ").bind(*now);
+                }
+                q.push(" END")
+            }
+        };
+        q.push(", next_breach_at = CASE id");
+        for (id, _, at) in chunk {
             q.push(" WHEN ").bind(*id).push(" THEN ").bind(*at);
         }
-        q.push(" END WHERE id IN ").bind_list(chunk.iter().map(|(id, _)| *id));
+        q.push(" END WHERE id IN ").bind_list(chunk.iter().map(|(id, _, _)| *id));
         let (sql, args) = q.finish();
         tx.execute(sql, args).await?;
     }

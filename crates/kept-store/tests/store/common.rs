@@ -9,6 +9,15 @@ use kept_store::test_support::{Fixture, TestDb};
 use kept_store::{CaseDetail, NewCase, Store, StoreError};
 use std::collections::BTreeSet;
 
+/// The rollups kept up to date change by change equal a rebuild from the
+/// event log (a change's clock engine and rollups share what they read).
+pub async fn assert_rollups_match_a_rebuild(store: &Store) {
+    let live = store.rollup_snapshot().await.unwrap();
+    assert!(!live.is_empty(), "the history produced rollups");
+    store.rebuild_metrics(|_, _| {}).await.unwrap();
+    assert_eq!(store.rollup_snapshot().await.unwrap(), live);
+}
+
 pub fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_730_000_000 + secs).unwrap()
 }

@@ -43,6 +43,10 @@ store_test!(a_team_raises_an_internal_request_that_both_teams_see_but_customers_
     );
     let contact_view = s.case_events(&env.ana, parent).await.unwrap();
     assert!(contact_view.iter().all(|e| !e.event.kind.as_str().starts_with("internal_request")));
+    // The parent's own change then counts the time it waited on the other team.
+    let done = CasePatch { status: Some(Status::Solved), ..CasePatch::default() };
+    s.update_case(&env.agent, parent, done, t(50)).await.unwrap();
+    assert_rollups_match_a_rebuild(s).await;
 });
 
 store_test!(only_the_working_team_raises_requests_and_never_to_itself, async |db: &TestDb| {

@@ -181,6 +181,10 @@ store_test!(recovery_actions_respect_the_limits_of_each_role, async |db: &TestDb
         code(env.store.record_recovery_action(&env.ana, task, credit(1), at(92)).await.unwrap_err()),
         "not_found"
     );
+    // A later change counts the closed recovery as the rebuild does.
+    let reply = NewMessage { body: MessageBody::parse("b", "All set.").unwrap(), public: true, status: None };
+    env.store.add_message(&env.agent, id, reply, at(100)).await.unwrap();
+    assert_rollups_match_a_rebuild(&env.store).await;
 });
 
 store_test!(raising_the_priority_mid_flight_applies_the_urgent_target_to_the_time_used, async |db: &TestDb| {
@@ -243,6 +247,7 @@ store_test!(an_agent_promise_is_shown_kept_or_breached_by_its_deadline, async |d
     let status = |pid: i64| all.iter().find(|p| p.clock.ordinal == pid).unwrap().clock.status;
     assert_eq!((status(kept), status(missed)), (ClockStatus::Met, ClockStatus::Breached));
     assert!(env.kinds(id).await.contains(&"promise_made".to_owned()));
+    assert_rollups_match_a_rebuild(&env.store).await;
 });
 
 store_test!(competing_workers_never_run_a_job_twice, async |db: &TestDb| {

@@ -264,6 +264,12 @@ store_test!(a_dissatisfied_answer_joins_an_open_breach_recovery_task, async |db:
     let tasks = s.case_recovery_tasks(&env.agent, case).await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].response_id, Some(out.response_id));
+    // Closing the task, then a change to the case: each counts the answer,
+    // the delivery and the closed recovery as the rebuild does.
+    s.close_recovery_task(&env.agent, breach_task, true, "Called back", later + mins(4)).await.unwrap();
+    let reopen = CasePatch { status: Some(Status::Open), ..Default::default() };
+    s.update_case(&env.agent, case, reopen, later + mins(5)).await.unwrap();
+    assert_rollups_match_a_rebuild(s).await;
 });
 
 store_test!(relationship_nps_goes_to_every_active_contact_on_schedule, async |db: &TestDb| {
