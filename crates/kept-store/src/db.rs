@@ -415,8 +415,8 @@ impl Db {
         }
     }
 
-    /// Adds the rollup differences still waiting (SQLite: metrics/pending.rs)
-    /// to the rollups, before a read of them. A look at the table first, so
+    /// Adds the rollup differences still waiting (metrics/pending.rs) to the
+    /// rollups, before a read of them. A look at the table first, so
     /// that reads wait for the writer only when something waits.
     pub(crate) async fn fold_rollups(&self) -> Result<()> {
         match self {
@@ -427,7 +427,15 @@ impl Db {
                     None => Ok(()),
                 }
             }
-            Db::Postgres(_) => Ok(()),
+            Db::Postgres(_) => {
+                let sql = "SELECT 1 AS waiting FROM metric_rollup_pending LIMIT 1";
+                if self.fetch_optional(sql, args![]).await?.is_none() {
+                    return Ok(());
+                }
+                let mut tx = self.begin().await?;
+                crate::metrics::pending::fold_in(&mut tx).await?;
+                tx.commit().await
+            }
         }
     }
 

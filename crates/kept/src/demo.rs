@@ -120,6 +120,7 @@ pub async fn seed(store: &Store, options: &DemoOptions, now: Timestamp) -> Resul
     }
     written += flush(store, &mut batch, now).await?;
     crate::demo_plans::seed(store, since, now).await?;
+    store.fold_waiting_rollups().await?;
     Ok(Summary { logins: Logins(org.logins()), cases: written, seconds: started.elapsed().as_secs_f64() })
 }
 

@@ -136,6 +136,7 @@ impl<'a> Importer<'a> {
     /// Writes what is still pending and returns the summary.
     pub async fn finish(&mut self) -> Result<ImportSummary> {
         self.flush().await?;
+        self.store.fold_waiting_rollups().await?;
         Ok(self.summary.clone())
     }
 

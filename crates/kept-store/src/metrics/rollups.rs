@@ -65,10 +65,18 @@ pub(crate) fn merge(into: &mut Deltas, from: Deltas) {
 /// are written once for many use cases. They commit in the same transaction
 /// as the changes they count, or not at all.
 pub(crate) async fn apply(tx: &mut Tx, deltas: Deltas) -> Result<()> {
-    if let Tx::Write(w) = tx {
-        w.defer(deltas);
-        return Ok(());
+    match tx {
+        Tx::Write(w) => {
+            w.defer(deltas);
+            Ok(())
+        }
+        Tx::Postgres(_) => super::pending::record_in(tx, &deltas).await,
+        Tx::Sqlite(_) => apply_in(tx, deltas).await,
     }
+}
+
+/// Adds `deltas` to the rollup rows now, under row locks, in `tx`.
+pub(crate) async fn apply_in(tx: &mut Tx, deltas: Deltas) -> Result<()> {
     for (grain, deltas) in grains(deltas) {
         apply_grain(tx, grain, deltas).await?;
     }
