@@ -3,8 +3,8 @@
 //! cases.
 
 use super::{
-    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, events, insert_tags,
-    load_for_change,
+    CaseDetail, NewCase, NewInternalRequest, check_assignee, check_tags, check_team, detail_in_tx, detail_tagged,
+    events, insert_tags, load_for_change,
 };
 use crate::Store;
 use crate::db::{Backend, Tx, args};
@@ -91,7 +91,7 @@ impl Store {
         key: Option<&IdempotencyKey>,
     ) -> Result<CaseDetail> {
         let mut tx = self.db.begin().await?;
-        let id = self.open_case_in(&mut tx, by, new, now, Vec::new()).await?;
+        let (id, tags) = self.open_case_in(&mut tx, by, new, now, Vec::new()).await?;
         if let Some(key) = key {
             tx.execute(
                 "INSERT INTO idempotency_keys (user_id, key, fingerprint, case_id, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -99,13 +99,14 @@ impl Store {
             )
             .await?;
         }
-        let detail = detail_in_tx(&mut tx, id).await?;
+        let detail = detail_tagged(&mut tx, id, tags).await?;
         tx.commit().await?;
         Ok(detail)
     }
 
     /// Opens a case inside `tx`; a customer who opened it is sent an
     /// acknowledgement, threaded after `earlier` (the email that opened it).
+    /// Returns the case and its tags.
     pub(crate) async fn open_case_in(
         &self,
         tx: &mut Tx,
@@ -113,16 +114,17 @@ impl Store {
         new: NewCase,
         now: Timestamp,
         earlier: Vec<String>,
-    ) -> Result<CaseId> {
+    ) -> Result<(CaseId, BTreeSet<Slug>)> {
         let draft = draft_case(tx, by, new, now).await?;
         let by_requester = draft.case.requester_id == by.user_id;
+        let tags = draft.case.tags.clone();
         let id = insert_case(tx, draft).await?;
         self.recompute(tx, id, now).await?;
         if by_requester {
             let case = super::load_visible(tx, &Principal::system(), id, "").await?;
             crate::mail::notices::case_opened(tx, &self.mail, &case, earlier, now).await?;
         }
-        Ok(id)
+        Ok((id, tags))
     }
 
     /// Raises a request from the team working `parent` to `request.team_id`.

@@ -181,7 +181,7 @@ impl Store {
                     priority: None,
                     tags: Default::default(),
                 };
-                let case = self.open_case_in(tx, &sender, new, now, vec![id.to_owned()]).await?;
+                let (case, _) = self.open_case_in(tx, &sender, new, now, vec![id.to_owned()]).await?;
                 let first =
                     tx.fetch_one("SELECT MIN(id) AS id FROM messages WHERE case_id = $1", args![case.0]).await?;
                 let message = first.int("id")?;
