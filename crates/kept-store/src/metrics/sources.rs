@@ -156,7 +156,8 @@ impl Loaded {
 /// Loads `ids` whole; those in `known` (row and history read by the clock
 /// engine in the same transaction) only from the tables it does not read.
 async fn load(tx: &mut Tx, ids: &[i64], mut known: BTreeMap<i64, Loaded>) -> Result<BTreeMap<i64, Loaded>> {
-    known.retain(|id, _| ids.contains(id));
+    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+    known.retain(|id, _| wanted.contains(id));
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !known.contains_key(id)).collect();
     let mut out = known;
     out.extend(load_histories(tx, &missing).await?);
