@@ -419,19 +419,13 @@ impl Db {
     /// rollups, before a read of them. A look at the table first, so
     /// that reads wait for the writer only when something waits.
     pub(crate) async fn fold_rollups(&self) -> Result<()> {
+        let sql = "SELECT 1 AS waiting FROM metric_rollup_pending LIMIT 1";
+        if self.fetch_optional(sql, args![]).await?.is_none() {
+            return Ok(());
+        }
         match self {
-            Db::Sqlite { write, .. } => {
-                let sql = "SELECT 1 AS waiting FROM metric_rollup_pending LIMIT 1";
-                match self.fetch_optional(sql, args![]).await? {
-                    Some(_) => write.fold_rollups().await,
-                    None => Ok(()),
-                }
-            }
+            Db::Sqlite { write, .. } => write.fold_rollups().await,
             Db::Postgres(_) => {
-                let sql = "SELECT 1 AS waiting FROM metric_rollup_pending LIMIT 1";
-                if self.fetch_optional(sql, args![]).await?.is_none() {
-                    return Ok(());
-                }
                 let mut tx = self.begin().await?;
                 crate::metrics::pending::fold_in(&mut tx).await?;
                 tx.commit().await

@@ -68,10 +68,7 @@ impl Pending {
 
 /// Stores `deltas` to be folded in later; false if they change nothing.
 pub(crate) fn record(conn: &Connection, deltas: &Deltas) -> Result<bool> {
-    if deltas.values().all(kept_core::metrics::Delta::is_zero) {
-        return Ok(false);
-    }
-    let bytes = kept_core::metrics::encode_deltas(deltas);
+    let Some(bytes) = encoded(deltas) else { return Ok(false) };
     crate::writer::execute(conn, "INSERT INTO metric_rollup_pending (deltas) VALUES ($1)", vec![bytes.into()])?;
     Ok(true)
 }
@@ -80,8 +77,7 @@ pub(crate) fn record(conn: &Connection, deltas: &Deltas) -> Result<bool> {
 /// table: in the caller's transaction.
 pub(crate) fn fold(conn: &Connection, mut deltas: Deltas) -> Result<()> {
     for row in crate::writer::fetch(conn, "SELECT deltas FROM metric_rollup_pending ORDER BY id", Vec::new(), None)? {
-        let bytes = row.opt_bytes("deltas")?.unwrap_or_default();
-        kept_core::metrics::decode_deltas_into(&bytes, &mut deltas).map_err(|e| corrupt(e.to_string()))?;
+        add_waiting(row.opt_bytes("deltas")?, &mut deltas)?;
     }
     rollups::apply_now(conn, deltas)?;
     crate::writer::execute(conn, "DELETE FROM metric_rollup_pending", Vec::new())?;
@@ -92,10 +88,7 @@ pub(crate) fn fold(conn: &Connection, mut deltas: Deltas) -> Result<()> {
 /// waiting row in when this one is the [`FOLD_ROWS`]th. (Ids that rolled
 /// back are skipped, so a fold may come a little later; reads fold anyway.)
 pub(crate) async fn record_in(tx: &mut Tx, deltas: &Deltas) -> Result<()> {
-    if deltas.values().all(kept_core::metrics::Delta::is_zero) {
-        return Ok(());
-    }
-    let bytes = kept_core::metrics::encode_deltas(deltas);
+    let Some(bytes) = encoded(deltas) else { return Ok(()) };
     let id = tx.insert("INSERT INTO metric_rollup_pending (deltas) VALUES ($1) RETURNING id", args![bytes]).await?;
     if id % FOLD_ROWS as i64 == 0 {
         fold_in(tx).await?;
@@ -110,12 +103,21 @@ pub(crate) async fn fold_in(tx: &mut Tx) -> Result<()> {
     let Some(last) = rows.last().map(|r| r.int("id")).transpose()? else { return Ok(()) };
     let mut deltas = Deltas::new();
     for row in &rows {
-        let bytes = row.opt_bytes("deltas")?.unwrap_or_default();
-        kept_core::metrics::decode_deltas_into(&bytes, &mut deltas).map_err(|e| corrupt(e.to_string()))?;
+        add_waiting(row.opt_bytes("deltas")?, &mut deltas)?;
     }
     rollups::apply_in(tx, deltas).await?;
     tx.execute("DELETE FROM metric_rollup_pending WHERE id <= $1", args![last]).await?;
     Ok(())
+}
+
+/// A waiting row's bytes for `deltas`; None if they change nothing.
+fn encoded(deltas: &Deltas) -> Option<Vec<u8>> {
+    (!deltas.values().all(kept_core::metrics::Delta::is_zero)).then(|| kept_core::metrics::encode_deltas(deltas))
+}
+
+/// Adds a waiting row's differences to `deltas`.
+fn add_waiting(bytes: Option<Vec<u8>>, deltas: &mut Deltas) -> Result<()> {
+    kept_core::metrics::decode_deltas_into(&bytes.unwrap_or_default(), deltas).map_err(|e| corrupt(e.to_string()))
 }
 
 fn corrupt(what: String) -> StoreError {
