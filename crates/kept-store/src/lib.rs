@@ -26,6 +26,7 @@ mod migrate;
 mod people;
 mod point;
 mod promises;
+mod search_index;
 mod surveys;
 pub mod test_support;
 mod writer;

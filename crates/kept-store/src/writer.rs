@@ -18,6 +18,7 @@ use crate::db::Arg;
 use crate::error::{Result, StoreError};
 use crate::metrics::pending::{self, Pending};
 use crate::metrics::rollups::{self, Deltas};
+use crate::search_index::SearchDocs;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use std::sync::Arc;
@@ -65,6 +66,9 @@ struct State {
     /// The rollup differences of the group's finished use cases, stored or
     /// folded in just before it commits (see [`rollups::apply`]).
     deltas: Deltas,
+    /// The full-text documents of the group's finished use cases, written
+    /// just before it commits (see crate::search_index).
+    search: SearchDocs,
     pending: Pending,
 }
 
@@ -93,8 +97,13 @@ impl State {
         let deltas = std::mem::take(&mut self.deltas);
         let written =
             if fold { pending::fold(&self.conn, deltas).map(|()| false) } else { pending::record(&self.conn, &deltas) };
+        // The full-text documents last: no statement after them opens a
+        // savepoint, so they make one index segment, at the COMMIT.
         let outcome = written
             .map_err(|e| format!("updating the rollups: {e}"))
+            .and_then(|recorded| {
+                self.search.write(&self.conn).map(|()| recorded).map_err(|e| format!("updating the search index: {e}"))
+            })
             .and_then(|recorded| self.conn.execute_batch("COMMIT").map(|()| recorded).map_err(|e| e.to_string()));
         match outcome {
             Ok(true) => self.pending.recorded(),
@@ -105,6 +114,7 @@ impl State {
             }
             Err(_) => {}
         }
+        self.search.clear();
         outcome.map(drop)
     }
 
@@ -116,6 +126,7 @@ impl State {
             && let Some(group) = self.group.take()
         {
             self.deltas.clear();
+            self.search.clear();
             for member in group.members {
                 let _ = member.send(Err("the database rolled the transaction back".into()));
             }
@@ -166,6 +177,7 @@ impl Writer {
                 group: None,
                 groups: groups.clone(),
                 deltas: Deltas::new(),
+                search: SearchDocs::default(),
                 pending: Pending::new(),
             })),
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -238,7 +250,14 @@ impl Writer {
             state.conn.execute_batch("BEGIN IMMEDIATE")?;
             state.group = Some(Group { started: Instant::now(), members: Vec::new() });
         }
-        Ok(WriteTx { state: Some(state), writer: self.clone(), savepoint, alone, deltas: Deltas::new() })
+        Ok(WriteTx {
+            state: Some(state),
+            writer: self.clone(),
+            savepoint,
+            alone,
+            deltas: Deltas::new(),
+            search: SearchDocs::default(),
+        })
     }
 
     /// One statement in a transaction of its own.
@@ -291,6 +310,8 @@ pub(crate) struct WriteTx {
     /// This use case's rollup differences, handed to the group when it
     /// commits and dropped if it rolls back.
     deltas: Deltas,
+    /// This use case's full-text documents, the same way.
+    search: SearchDocs,
 }
 
 impl WriteTx {
@@ -314,6 +335,11 @@ impl WriteTx {
         rollups::merge(&mut self.deltas, deltas);
     }
 
+    /// Full-text documents for the group's commit.
+    pub(crate) fn search_docs(&mut self) -> &mut SearchDocs {
+        &mut self.search
+    }
+
     pub(crate) async fn commit(mut self) -> Result<()> {
         let Some(mut state) = self.state.take() else {
             return Err(StoreError::Unavailable("the write transaction has ended".into()));
@@ -329,6 +355,7 @@ impl WriteTx {
             return Err(e.into());
         }
         rollups::merge(&mut state.deltas, std::mem::take(&mut self.deltas));
+        state.search.merge(std::mem::take(&mut self.search));
         let (done, outcome) = oneshot::channel();
         let group = state.group.as_mut().map(|g| {
             g.members.push(done);
@@ -368,6 +395,7 @@ fn rollback_use_case(state: &mut State, savepoint: bool) {
         // The group's first use case: nothing else was in it.
         state.group = None;
         state.deltas.clear();
+        state.search.clear();
     }
     state.abandon_if_rolled_back();
 }
@@ -607,10 +635,12 @@ mod tests {
         let db = TestDb::sqlite().await;
         let mut first = db.store.db.begin().await.unwrap();
         add_team(&mut first, "G1").await;
+        crate::search_index::index(&mut first, 1, "first words", 1, true);
         let store = db.store.clone();
         let failing = tokio::spawn(async move {
             let mut tx = store.db.begin().await.unwrap();
             add_team(&mut tx, "G2").await;
+            crate::search_index::index(&mut tx, 2, "failed words", 2, true);
             // A duplicate name breaks the teams' unique name: the use case fails.
             let dup = tx.execute(
                 "INSERT INTO teams (name, internal, created_at, updated_at) VALUES ('G2', FALSE, 0, 0)",
@@ -623,10 +653,18 @@ mod tests {
         let last = tokio::spawn(async move {
             let mut tx = store.db.begin().await.unwrap();
             add_team(&mut tx, "G3").await;
+            crate::search_index::index(&mut tx, 3, "last words", 3, true);
             tx.commit().await
         });
         commit_as_one_group(&db, first, failing, last).await;
         assert_eq!(teams(&db).await, ["G1", "G3"]);
+        // The full-text documents, written at the group's commit, likewise.
+        let indexed = db
+            .store
+            .db
+            .fetch_all("SELECT rowid AS id FROM search_docs WHERE search_docs MATCH 'words' ORDER BY rowid", args![]);
+        let indexed: Vec<i64> = indexed.await.unwrap().iter().map(|r| r.int("id").unwrap()).collect();
+        assert_eq!(indexed, [1, 3]);
     }
 
     /// One response time of `seconds` for the organisation on day 20,000.

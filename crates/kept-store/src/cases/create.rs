@@ -7,8 +7,9 @@ use super::{
     events, insert_tags, load_for_change,
 };
 use crate::Store;
-use crate::db::{Backend, Tx, args};
+use crate::db::{Tx, args};
 use crate::error::{Result, StoreError};
+use crate::search_index;
 use jiff::Timestamp;
 use kept_core::DomainError;
 use kept_core::cases::{
@@ -320,7 +321,7 @@ pub(crate) async fn insert_case(tx: &mut Tx, draft: CaseDraft) -> Result<CaseId>
     );
     // A new case has no tags or subject entry to replace yet.
     insert_tags(tx, id, &c.tags).await?;
-    insert_subject(tx, id, c.subject.as_str()).await?;
+    search_index::index(tx, -id.0, c.subject.as_str(), id.0, true);
     let message =
         insert_message(tx, id, draft.author, draft.author_role, true, draft.body.as_str(), c.created_at).await?;
     let created = creation_event(&Case { id, ..c.clone() }, draft.actor);
@@ -353,34 +354,14 @@ pub(crate) async fn insert_message(
             args![case.0, author.0, role.as_str(), public, body, at],
         )
         .await?;
-    if tx.backend() == Backend::Sqlite {
-        tx.execute(
-            "INSERT INTO search_docs (rowid, body, case_id, public) VALUES ($1, $2, $3, $4)",
-            args![id, body, case.0, public],
-        )
-        .await?;
-    }
+    search_index::index(tx, id, body, case.0, public);
     Ok(MessageId(id))
 }
 
-/// (Re)indexes a case's subject. PostgreSQL indexes it through a generated
+/// Reindexes a case's subject. PostgreSQL indexes it through a generated
 /// column; SQLite's FTS table keeps it under rowid = -case id.
-pub(crate) async fn index_subject(tx: &mut Tx, case: CaseId, subject: &str) -> Result<()> {
-    if tx.backend() == Backend::Sqlite {
-        tx.execute("DELETE FROM search_docs WHERE rowid = $1", args![-case.0]).await?;
-    }
-    insert_subject(tx, case, subject).await
-}
-
-async fn insert_subject(tx: &mut Tx, case: CaseId, subject: &str) -> Result<()> {
-    if tx.backend() == Backend::Sqlite {
-        tx.execute(
-            "INSERT INTO search_docs (rowid, body, case_id, public) VALUES ($1, $2, $3, TRUE)",
-            args![-case.0, subject, case.0],
-        )
-        .await?;
-    }
-    Ok(())
+pub(crate) fn index_subject(tx: &mut Tx, case: CaseId, subject: &str) {
+    search_index::reindex(tx, -case.0, subject, case.0, true);
 }
 
 /// Opens the follow-up of a closed case when its customer writes again.

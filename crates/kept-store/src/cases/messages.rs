@@ -108,7 +108,7 @@ impl Store {
         }
         let message_id = insert_message(tx, case.id, by.user_id, role, new.public, new.body.as_str(), now).await?;
         let mut recorded = vec![NewEvent::message(message_event_kind(role, new.public), by.user_id, now, message_id)];
-        let before = case.status;
+        let was = case.clone();
         // An explicit status replaces the implicit one (new + reply + pending
         // goes straight to pending, not through open).
         let status_event = match new.status.filter(|s| *s != case.status) {
@@ -117,9 +117,9 @@ impl Store {
         };
         recorded.extend(status_event);
         case.updated_at = now;
-        save_case(tx, &case, false).await?;
+        save_case(tx, &case, Some(&was), false).await?;
         events::append(tx, case.id, &recorded).await?;
-        after_status_change(tx, by, &case, before, now).await?;
+        after_status_change(tx, by, &case, was.status, now).await?;
         self.recompute(tx, case.id, now).await?;
         if new.public {
             let body = new.body.as_str();

@@ -15,7 +15,7 @@ pub use history::{CaseHistory, HistoryAction, HistoryStep};
 pub use list::{AssigneeFilter, CaseFilter, CaseList, CaseSort, Cursor, SortDirection, SortKey};
 pub use messages::{MessageOutcome, MessageView, NewMessage};
 
-use crate::db::{DbRow, Sql, SqlBuilder, Tx, args};
+use crate::db::{Arg, DbRow, Sql, SqlBuilder, Tx, args};
 use crate::error::{Result, StoreError};
 use jiff::Timestamp;
 use kept_core::DomainError;
@@ -227,24 +227,50 @@ pub(crate) async fn detail_tagged(tx: &mut Tx, id: CaseId, tags: BTreeSet<Slug>)
 }
 
 /// Writes the current state of `case` (after its events were decided).
-pub(crate) async fn save_case(tx: &mut Tx, case: &Case, tags_changed: bool) -> Result<()> {
-    tx.execute(
-        "UPDATE cases SET subject = $1, status = $2, priority = $3, case_type = $4, team_id = $5, assignee_id = $6, \
-         updated_at = $7, solved_at = $8, closed_at = $9 WHERE id = $10",
-        args![
-            case.subject.as_str(),
-            case.status.as_str(),
-            case.priority.rank(),
-            case.case_type.as_str(),
-            case.team_id.0,
-            case.assignee_id.map(|u| u.0),
-            case.updated_at,
-            case.solved_at,
-            case.closed_at,
-            case.id.0
-        ],
-    )
-    .await?;
+/// Writes the columns of `case` that differ from `before`, or all of them
+/// without it (an import's replayed case). SQLite rewrites the entries of
+/// every index on a column an UPDATE sets, changed or not, and the cases
+/// table has seven such indexes; a reply changes only `updated_at`.
+pub(crate) async fn save_case(tx: &mut Tx, case: &Case, before: Option<&Case>, tags_changed: bool) -> Result<()> {
+    let was = before.unwrap_or(case);
+    let all = before.is_none();
+    let mut sets: Vec<(&str, Arg)> = Vec::new();
+    if all || was.subject != case.subject {
+        sets.push(("subject", case.subject.as_str().into()));
+    }
+    if all || was.status != case.status {
+        sets.push(("status", case.status.as_str().into()));
+    }
+    if all || was.priority != case.priority {
+        sets.push(("priority", case.priority.rank().into()));
+    }
+    if all || was.case_type != case.case_type {
+        sets.push(("case_type", case.case_type.as_str().into()));
+    }
+    if all || was.team_id != case.team_id {
+        sets.push(("team_id", case.team_id.0.into()));
+    }
+    if all || was.assignee_id != case.assignee_id {
+        sets.push(("assignee_id", case.assignee_id.map(|u| u.0).into()));
+    }
+    if all || was.updated_at != case.updated_at {
+        sets.push(("updated_at", case.updated_at.into()));
+    }
+    if all || was.solved_at != case.solved_at {
+        sets.push(("solved_at", case.solved_at.into()));
+    }
+    if all || was.closed_at != case.closed_at {
+        sets.push(("closed_at", case.closed_at.into()));
+    }
+    if !sets.is_empty() {
+        let mut q = SqlBuilder::new("UPDATE cases SET ");
+        for (i, (column, value)) in sets.into_iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push(column).push(" = ").bind(value);
+        }
+        q.push(" WHERE id = ").bind(case.id.0);
+        let (sql, args) = q.finish();
+        tx.execute(sql, args).await?;
+    }
     if tags_changed {
         write_tags(tx, case.id, &case.tags).await?;
     }

@@ -59,7 +59,7 @@ impl Store {
         if let Some(Some(assignee)) = patch.assignee_id {
             check_assignee(&mut tx, assignee, team).await?;
         }
-        let before = case.status;
+        let was = case.clone();
         let new_subject = patch.subject.clone();
         let recorded = apply_patch(&mut case, patch, by.actor(), now)?;
         if recorded.is_empty() {
@@ -67,12 +67,12 @@ impl Store {
             return Ok(detail);
         }
         let tags_changed = recorded.iter().any(|e| e.kind == EventKind::TagsChanged);
-        save_case(&mut tx, &case, tags_changed).await?;
+        save_case(&mut tx, &case, Some(&was), tags_changed).await?;
         if let Some(subject) = new_subject.filter(|_| recorded.iter().any(|e| e.kind == EventKind::SubjectChanged)) {
-            index_subject(&mut tx, id, subject.as_str()).await?;
+            index_subject(&mut tx, id, subject.as_str());
         }
         events::append(&mut tx, id, &recorded).await?;
-        after_status_change(&mut tx, by, &case, before, now).await?;
+        after_status_change(&mut tx, by, &case, was.status, now).await?;
         self.recompute(&mut tx, id, now).await?;
         let detail = detail_tagged(&mut tx, id, case.tags).await?;
         tx.commit().await?;

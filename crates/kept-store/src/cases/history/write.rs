@@ -7,8 +7,9 @@ use super::plan::Plan;
 use crate::cases::create::index_subject;
 use crate::cases::events::event_values;
 use crate::cases::save_case;
-use crate::db::{Arg, Backend, Tx, args};
+use crate::db::{Arg, Tx, args};
 use crate::error::Result;
+use crate::search_index;
 
 pub(crate) async fn write(tx: &mut Tx, plan: &Plan) -> Result<()> {
     let cases: Vec<Vec<Arg>> = plan
@@ -48,9 +49,9 @@ pub(crate) async fn write(tx: &mut Tx, plan: &Plan) -> Result<()> {
         plan.inserted.iter().flat_map(|c| c.tags.iter().map(move |t| args![c.id.0, t.as_str()])).collect();
     tx.insert_rows("INSERT INTO case_tags (case_id, tag) VALUES ", "", &tags).await?;
     for u in &plan.updated {
-        save_case(tx, &u.case, u.tags_changed).await?;
+        save_case(tx, &u.case, None, u.tags_changed).await?;
         if u.subject_changed {
-            index_subject(tx, u.case.id, u.case.subject.as_str()).await?;
+            index_subject(tx, u.case.id, u.case.subject.as_str());
         }
     }
     let messages: Vec<Vec<Arg>> = plan
@@ -64,16 +65,13 @@ pub(crate) async fn write(tx: &mut Tx, plan: &Plan) -> Result<()> {
         &messages,
     )
     .await?;
-    if tx.backend() == Backend::Sqlite {
-        // SQLite's full-text index is a table fed in the same transaction
-        // (PostgreSQL indexes generated columns); subjects live at -case id.
-        let docs: Vec<Vec<Arg>> = plan
-            .messages
-            .iter()
-            .map(|m| args![m.id.0, m.body.as_str(), m.case.0, m.public])
-            .chain(plan.inserted.iter().map(|c| args![-c.id.0, c.subject.as_str(), c.id.0, true]))
-            .collect();
-        tx.insert_rows("INSERT INTO search_docs (rowid, body, case_id, public) VALUES ", "", &docs).await?;
+    // SQLite's full-text index (PostgreSQL indexes generated columns);
+    // subjects live at -case id.
+    for m in &plan.messages {
+        search_index::index(tx, m.id.0, m.body.as_str(), m.case.0, m.public);
+    }
+    for c in &plan.inserted {
+        search_index::index(tx, -c.id.0, c.subject.as_str(), c.id.0, true);
     }
     let events: Vec<Vec<Arg>> = plan.events.iter().map(|(case, e)| event_values(*case, e)).collect();
     tx.insert_rows(
