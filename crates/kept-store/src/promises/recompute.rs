@@ -108,20 +108,28 @@ async fn store_evals(
     outcome: &mut RecomputeOutcome,
 ) -> Result<Vec<(CaseId, i64, ClockEval, Timestamp)>> {
     let cases: Vec<CaseId> = evals.keys().copied().collect();
+    // The stored instances: their ids, and how many transitions are logged.
     let mut stored: HashMap<(i64, String, i64), usize> = HashMap::new();
+    let mut ids: HashMap<(i64, String, i64), i64> = HashMap::new();
     for chunk in cases.chunks(CHUNK) {
         let mut q =
-            SqlBuilder::new("SELECT case_id, kind, ordinal, transitions FROM promise_instances WHERE case_id IN ");
+            SqlBuilder::new("SELECT id, case_id, kind, ordinal, transitions FROM promise_instances WHERE case_id IN ");
         q.bind_list(chunk.iter().map(|c| c.0));
         let (sql, args) = q.finish();
         for r in tx.fetch_all(sql, args).await? {
-            stored.insert((r.int("case_id")?, r.text("kind")?, r.int("ordinal")?), r.int("transitions")? as usize);
+            let key = (r.int("case_id")?, r.text("kind")?, r.int("ordinal")?);
+            ids.insert(key.clone(), r.int("id")?);
+            stored.insert(key, r.int("transitions")? as usize);
         }
     }
     let all: Vec<(CaseId, &ClockEval)> =
         evals.iter().flat_map(|(case, list)| list.iter().map(move |e| (*case, e))).collect();
-    let mut ids: HashMap<(i64, String, i64), i64> = HashMap::new();
     for chunk in all.chunks(CHUNK) {
+        // A new instance's id is needed only to log its transitions. Without
+        // RETURNING, SQLite needs no scratch table for the statement's rows.
+        let returning = chunk.iter().any(|(case, e)| {
+            !e.transitions.is_empty() && !ids.contains_key(&(case.0, e.kind.as_str().to_owned(), e.ordinal))
+        });
         let mut q = SqlBuilder::new(
             "INSERT INTO promise_instances (case_id, kind, ordinal, policy_id, policy_version, calendar_id, business, class, target_ms, \
              status, started_at, elapsed_ms, remaining_ms, breach_at, warn_at, fulfilled_at, determined_at, transitions, updated_at) VALUES ",
@@ -158,9 +166,14 @@ async fn store_evals(
              calendar_id = excluded.calendar_id, business = excluded.business, class = excluded.class, target_ms = excluded.target_ms, \
              status = excluded.status, started_at = excluded.started_at, elapsed_ms = excluded.elapsed_ms, remaining_ms = excluded.remaining_ms, \
              breach_at = excluded.breach_at, warn_at = excluded.warn_at, fulfilled_at = excluded.fulfilled_at, \
-             determined_at = excluded.determined_at, transitions = excluded.transitions, updated_at = excluded.updated_at \
-             RETURNING id, case_id, kind, ordinal",
+             determined_at = excluded.determined_at, transitions = excluded.transitions, updated_at = excluded.updated_at",
         );
+        if !returning {
+            let (sql, args) = q.finish();
+            tx.execute(sql, args).await?;
+            continue;
+        }
+        q.push(" RETURNING id, case_id, kind, ordinal");
         let (sql, args) = q.finish();
         for r in tx.fetch_all(sql, args).await? {
             ids.insert((r.int("case_id")?, r.text("kind")?, r.int("ordinal")?), r.int("id")?);

@@ -148,7 +148,25 @@ store_test!(a_deadline_job_breaches_exactly_once_opens_recovery_and_raises_prior
     assert!(!lead.is_empty(), "the team lead hears of it too");
     let recovery = clock(&env, id, ClockKind::Recovery, at(70)).await;
     assert_eq!(recovery.clock.status, ClockStatus::Running);
+    assert_clock_events_name_their_instances(&env.store, id).await;
 });
+
+/// Every clock event names the stored instance it is about: its id comes
+/// from the upsert for a new instance and from the stored row afterwards.
+async fn assert_clock_events_name_their_instances(store: &Store, case: CaseId) {
+    let sql = format!("SELECT id, kind, ordinal FROM promise_instances WHERE case_id = {}", case.0);
+    let instances = store.rows_unchecked(&sql, &["id", "kind", "ordinal"]).await.unwrap();
+    let sql = format!("SELECT kind, data FROM events WHERE case_id = {} AND dedup_key IS NOT NULL", case.0);
+    let events = store.rows_unchecked(&sql, &["kind", "data"]).await.unwrap();
+    assert!(events.len() >= 4, "started, warned, breached, recovery: {events:?}");
+    for event in events {
+        let data: serde_json::Value = serde_json::from_str(event[1].as_deref().unwrap()).unwrap();
+        let named = instances.iter().find(|i| i[0].as_deref() == Some(&data["promise_id"].to_string()));
+        let named = named.unwrap_or_else(|| panic!("{event:?} names no instance of its case"));
+        assert_eq!(named[1].as_deref(), data["clock"].as_str(), "{event:?}");
+        assert_eq!(named[2].as_deref(), Some(&data["ordinal"].to_string()[..]), "{event:?}");
+    }
+}
 
 store_test!(recovery_actions_respect_the_limits_of_each_role, async |db: &TestDb| {
     let env = env(db).await;

@@ -7,6 +7,7 @@
 use super::kept_desk::{agent, exchange};
 use super::stats::percentile_ms;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -20,8 +21,8 @@ const MIX: [Kind; 20] = {
     ]
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
     Create,
     Reply,
     Status,
@@ -40,11 +41,18 @@ pub struct Minute {
     pub refused: u64,
     pub first_error: Option<String>,
     pub latencies_us: Vec<u64>,
+    /// The same latencies by kind of request, to tell which one moves.
+    pub by_kind: BTreeMap<Kind, Vec<u64>>,
 }
 
 impl Minute {
     pub fn p(&mut self, q: f64) -> f64 {
         percentile_ms(&mut self.latencies_us, q)
+    }
+
+    /// (kind, p50, p99) for each kind of request seen.
+    pub fn kinds(&mut self) -> Vec<(Kind, f64, f64)> {
+        self.by_kind.iter_mut().map(|(k, l)| (*k, percentile_ms(l, 50.0), percentile_ms(l, 99.0))).collect()
     }
 }
 
@@ -85,6 +93,7 @@ pub fn run(target: &Target<'_>, rate: u32, duration: Duration, workers: usize) -
                         match outcome {
                             Ok(applied) => {
                                 bucket.latencies_us.push(latency);
+                                bucket.by_kind.entry(kind).or_default().push(latency);
                                 bucket.refused += u64::from(!applied);
                             }
                             Err(e) => {

@@ -367,6 +367,14 @@ async fn run_load(args: LoadArgs) -> Result<(), Failure> {
             all.latencies_us.append(&mut m.latencies_us);
         }
         out(&format!("{} {:>13.1} (peak {:.1})", load_row("all", &mut all), mib(rss.0), mib(rss.1)));
+        if let (Some(first), Some(last)) = (minutes.first_mut().map(load::Minute::kinds), minutes.last_mut()) {
+            out("  by request, first and last minute: p50 / p99 ms");
+            let last = last.kinds();
+            for (kind, p50, p99) in first {
+                let Some((_, last50, last99)) = last.iter().find(|l| l.0 == kind) else { continue };
+                out(&format!("  {:<10} {p50:>7.2} / {p99:>7.2}   {last50:>7.2} / {last99:>7.2}", format!("{kind:?}")));
+            }
+        }
         drop(server);
         Ok(())
     })
