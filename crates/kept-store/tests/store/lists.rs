@@ -124,3 +124,65 @@ store_test!(search_finds_words_in_subjects_and_messages_within_permissions, asyn
     assert_eq!(ids(&env.agent, "jammed").await, Vec::<i64>::new(), "the old subject is gone from the index");
     assert_eq!(code(s.search_cases(&env.agent, "  ", 20).await.unwrap_err()), "required");
 });
+
+// A team member's queue by last update is read team by team and status by
+// status; every page must still be the one a single sorted read gives.
+store_test!(a_team_members_queue_by_update_pages_like_one_sorted_read, async |db: &TestDb| {
+    let env = env(db).await;
+    let s = &env.store;
+    let mut ids = Vec::new();
+    for i in 0..9 {
+        ids.push(
+            env.open_as(if i % 2 == 0 { &env.ana } else { &env.bob }, &format!("Case {i}"), t(i * 60)).await.case.id,
+        );
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let status = [Status::Open, Status::Pending, Status::Solved][n % 3];
+        let patch = CasePatch { status: Some(status), ..CasePatch::default() };
+        s.update_case(&env.agent, *id, patch, t(10_000 - n as i64 * 7)).await.unwrap();
+    }
+    for (n, parent) in ids.iter().take(2).enumerate() {
+        let request = kept_store::NewInternalRequest {
+            team_id: env.fx.it.id,
+            subject: kept_core::values::Subject::parse("s", &format!("Internal {n}")).unwrap(),
+            body: MessageBody::parse("b", "please").unwrap(),
+            priority: None,
+        };
+        s.open_internal_request(&env.agent, *parent, request, t(20_000 + n as i64)).await.unwrap();
+    }
+    let mut both = env.agent.clone();
+    both.team_ids = vec![env.fx.support.id, env.fx.it.id];
+    let filters = [
+        CaseFilter::default(),
+        CaseFilter { statuses: vec![Status::Open, Status::New], ..CaseFilter::default() },
+        CaseFilter { team_id: Some(env.fx.support.id), ..CaseFilter::default() },
+        CaseFilter { team_id: Some(env.fx.it.id), statuses: vec![Status::New], ..CaseFilter::default() },
+    ];
+    let mut compared = 0;
+    for who in [&env.agent, &env.it_agent, &both, &env.manager] {
+        for filter in &filters {
+            for sort in ["-updated_at", "updated_at"] {
+                let sort = CaseSort::parse(sort).unwrap();
+                let all = s.list_cases(&env.admin, filter, sort, None, 200).await.unwrap().cases;
+                let expected: Vec<_> = all
+                    .iter()
+                    .filter(|c| who.can_see_case(kept_core::permissions::CaseScope::from(&c.case)))
+                    .map(|c| c.case.id)
+                    .collect();
+                let (mut seen, mut cursor) = (Vec::new(), None);
+                loop {
+                    let page = s.list_cases(who, filter, sort, cursor, 2).await.unwrap();
+                    assert!(page.cases.len() <= 2);
+                    seen.extend(page.cases.iter().map(|c| c.case.id));
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(Cursor::decode(&next, sort).unwrap()),
+                        None => break,
+                    }
+                }
+                assert_eq!(seen, expected, "{:?} {filter:?} {}", who.team_ids, sort.as_param());
+                compared += expected.len();
+            }
+        }
+    }
+    assert!(compared > 40, "the queues held cases to compare ({compared})");
+});
