@@ -101,10 +101,9 @@ pub(crate) fn index(tx: &mut Tx, rowid: i64, body: &str, case_id: i64, public: b
 /// Replaces the document under `rowid` (a case's subject).
 pub(crate) fn reindex(tx: &mut Tx, rowid: i64, body: &str, case_id: i64, public: bool) {
     if let Tx::Write(w) = tx {
-        let docs = w.search_docs();
-        docs.removed.insert(rowid);
-        docs.added.insert(rowid, Doc { body: body.to_owned(), case_id, public });
+        w.search_docs().removed.insert(rowid);
     }
+    index(tx, rowid, body, case_id, public);
 }
 
 #[cfg(test)]

@@ -63,13 +63,31 @@ struct State {
     conn: Connection,
     group: Option<Group>,
     groups: Arc<AtomicU64>,
-    /// The rollup differences of the group's finished use cases, stored or
-    /// folded in just before it commits (see [`rollups::apply`]).
-    deltas: Deltas,
-    /// The full-text documents of the group's finished use cases, written
-    /// just before it commits (see crate::search_index).
-    search: SearchDocs,
+    /// What the group's finished use cases left for its commit.
+    held: Held,
     pending: Pending,
+}
+
+/// What a use case leaves for its group's commit: its rollup differences,
+/// stored or folded in (see [`rollups::apply`]), and its full-text
+/// documents (see crate::search_index). A use case's go to the group when it
+/// commits and are dropped if it rolls back.
+#[derive(Default)]
+struct Held {
+    deltas: Deltas,
+    search: SearchDocs,
+}
+
+impl Held {
+    fn merge(&mut self, later: Held) {
+        rollups::merge(&mut self.deltas, later.deltas);
+        self.search.merge(later.search);
+    }
+
+    fn clear(&mut self) {
+        self.deltas.clear();
+        self.search.clear();
+    }
 }
 
 /// An open SQLite transaction holding use cases that have finished but are
@@ -94,7 +112,7 @@ impl State {
     /// Stores the open transaction's rollup differences, or folds them in
     /// with every waiting row, then commits; rolls back on failure.
     fn commit(&mut self, fold: bool) -> std::result::Result<(), String> {
-        let deltas = std::mem::take(&mut self.deltas);
+        let deltas = std::mem::take(&mut self.held.deltas);
         let written =
             if fold { pending::fold(&self.conn, deltas).map(|()| false) } else { pending::record(&self.conn, &deltas) };
         // The full-text documents last: no statement after them opens a
@@ -102,7 +120,11 @@ impl State {
         let outcome = written
             .map_err(|e| format!("updating the rollups: {e}"))
             .and_then(|recorded| {
-                self.search.write(&self.conn).map(|()| recorded).map_err(|e| format!("updating the search index: {e}"))
+                self.held
+                    .search
+                    .write(&self.conn)
+                    .map(|()| recorded)
+                    .map_err(|e| format!("updating the search index: {e}"))
             })
             .and_then(|recorded| self.conn.execute_batch("COMMIT").map(|()| recorded).map_err(|e| e.to_string()));
         match outcome {
@@ -114,7 +136,7 @@ impl State {
             }
             Err(_) => {}
         }
-        self.search.clear();
+        self.held.clear();
         outcome.map(drop)
     }
 
@@ -125,8 +147,7 @@ impl State {
         if self.conn.is_autocommit()
             && let Some(group) = self.group.take()
         {
-            self.deltas.clear();
-            self.search.clear();
+            self.held.clear();
             for member in group.members {
                 let _ = member.send(Err("the database rolled the transaction back".into()));
             }
@@ -176,8 +197,7 @@ impl Writer {
                 conn,
                 group: None,
                 groups: groups.clone(),
-                deltas: Deltas::new(),
-                search: SearchDocs::default(),
+                held: Held::default(),
                 pending: Pending::new(),
             })),
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -250,14 +270,7 @@ impl Writer {
             state.conn.execute_batch("BEGIN IMMEDIATE")?;
             state.group = Some(Group { started: Instant::now(), members: Vec::new() });
         }
-        Ok(WriteTx {
-            state: Some(state),
-            writer: self.clone(),
-            savepoint,
-            alone,
-            deltas: Deltas::new(),
-            search: SearchDocs::default(),
-        })
+        Ok(WriteTx { state: Some(state), writer: self.clone(), savepoint, alone, held: Held::default() })
     }
 
     /// One statement in a transaction of its own.
@@ -307,11 +320,8 @@ pub(crate) struct WriteTx {
     savepoint: bool,
     /// Commits by itself (see [`Writer::begin_alone`]).
     alone: bool,
-    /// This use case's rollup differences, handed to the group when it
-    /// commits and dropped if it rolls back.
-    deltas: Deltas,
-    /// This use case's full-text documents, the same way.
-    search: SearchDocs,
+    /// What this use case leaves for the group's commit.
+    held: Held,
 }
 
 impl WriteTx {
@@ -332,12 +342,12 @@ impl WriteTx {
 
     /// Keeps rollup differences for the group's commit.
     pub(crate) fn defer(&mut self, deltas: Deltas) {
-        rollups::merge(&mut self.deltas, deltas);
+        rollups::merge(&mut self.held.deltas, deltas);
     }
 
     /// Full-text documents for the group's commit.
     pub(crate) fn search_docs(&mut self) -> &mut SearchDocs {
-        &mut self.search
+        &mut self.held.search
     }
 
     pub(crate) async fn commit(mut self) -> Result<()> {
@@ -354,8 +364,7 @@ impl WriteTx {
             rollback_use_case(&mut state, true);
             return Err(e.into());
         }
-        rollups::merge(&mut state.deltas, std::mem::take(&mut self.deltas));
-        state.search.merge(std::mem::take(&mut self.search));
+        state.held.merge(std::mem::take(&mut self.held));
         let (done, outcome) = oneshot::channel();
         let group = state.group.as_mut().map(|g| {
             g.members.push(done);
@@ -394,8 +403,7 @@ fn rollback_use_case(state: &mut State, savepoint: bool) {
     if !savepoint {
         // The group's first use case: nothing else was in it.
         state.group = None;
-        state.deltas.clear();
-        state.search.clear();
+        state.held.clear();
     }
     state.abandon_if_rolled_back();
 }

@@ -233,35 +233,19 @@ pub(crate) async fn detail_tagged(tx: &mut Tx, id: CaseId, tags: BTreeSet<Slug>)
 /// table has seven such indexes; a reply changes only `updated_at`.
 pub(crate) async fn save_case(tx: &mut Tx, case: &Case, before: Option<&Case>, tags_changed: bool) -> Result<()> {
     let was = before.unwrap_or(case);
-    let all = before.is_none();
-    let mut sets: Vec<(&str, Arg)> = Vec::new();
-    if all || was.subject != case.subject {
-        sets.push(("subject", case.subject.as_str().into()));
-    }
-    if all || was.status != case.status {
-        sets.push(("status", case.status.as_str().into()));
-    }
-    if all || was.priority != case.priority {
-        sets.push(("priority", case.priority.rank().into()));
-    }
-    if all || was.case_type != case.case_type {
-        sets.push(("case_type", case.case_type.as_str().into()));
-    }
-    if all || was.team_id != case.team_id {
-        sets.push(("team_id", case.team_id.0.into()));
-    }
-    if all || was.assignee_id != case.assignee_id {
-        sets.push(("assignee_id", case.assignee_id.map(|u| u.0).into()));
-    }
-    if all || was.updated_at != case.updated_at {
-        sets.push(("updated_at", case.updated_at.into()));
-    }
-    if all || was.solved_at != case.solved_at {
-        sets.push(("solved_at", case.solved_at.into()));
-    }
-    if all || was.closed_at != case.closed_at {
-        sets.push(("closed_at", case.closed_at.into()));
-    }
+    let columns: [(&str, bool, Arg); 9] = [
+        ("subject", was.subject != case.subject, case.subject.as_str().into()),
+        ("status", was.status != case.status, case.status.as_str().into()),
+        ("priority", was.priority != case.priority, case.priority.rank().into()),
+        ("case_type", was.case_type != case.case_type, case.case_type.as_str().into()),
+        ("team_id", was.team_id != case.team_id, case.team_id.0.into()),
+        ("assignee_id", was.assignee_id != case.assignee_id, case.assignee_id.map(|u| u.0).into()),
+        ("updated_at", was.updated_at != case.updated_at, case.updated_at.into()),
+        ("solved_at", was.solved_at != case.solved_at, case.solved_at.into()),
+        ("closed_at", was.closed_at != case.closed_at, case.closed_at.into()),
+    ];
+    let sets: Vec<(&str, Arg)> =
+        columns.into_iter().filter(|(_, changed, _)| before.is_none() || *changed).map(|(c, _, v)| (c, v)).collect();
     if !sets.is_empty() {
         let mut q = SqlBuilder::new("UPDATE cases SET ");
         for (i, (column, value)) in sets.into_iter().enumerate() {
