@@ -30,8 +30,13 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 use std::time::{Duration, Instant};
 
-/// Waiting rows that make the next group commit fold them in.
-pub(crate) const FOLD_ROWS: usize = 32;
+/// Waiting rows that make the next group commit fold them in. A fold
+/// writes the same few hundred rollup rows (today's and this month's, for
+/// the organisation, its teams, channels, case types and tiers) however
+/// many rows wait, so its cost is spread over them: at one intake client,
+/// 32 rows made the folds' pages 3.4 of a commit's 35 WAL frames
+/// (BENCHMARKS.md, "Fewer folds"). Under load, [`FOLD_AGE`] comes first.
+pub(crate) const FOLD_ROWS: usize = 128;
 /// The age of the oldest waiting row that makes the next commit fold.
 const FOLD_AGE: Duration = Duration::from_millis(500);
 /// This writer's own waiting rows, to decide when its commits fold: only

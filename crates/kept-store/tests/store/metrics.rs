@@ -234,12 +234,12 @@ store_test!(a_repeat_counts_by_when_the_earlier_case_was_solved_not_opened, asyn
     assert_eq!(env.store.rollup_snapshot().await.unwrap(), live);
 });
 
-store_test!(waiting_rollup_differences_are_folded_in_every_32_rows, async |db: &TestDb| {
+store_test!(waiting_rollup_differences_are_folded_in_every_128_rows, async |db: &TestDb| {
     let env = env(db).await;
     policy(&env.store).await;
     // Each change leaves its rollup differences waiting as a row; the
-    // change that brings the 32nd adds them all to the rollups.
-    for i in 0..40 {
+    // change that brings the 128th adds them all to the rollups.
+    for i in 0..140 {
         env.open_as(&env.ana, "Printer", at(i)).await;
     }
     let store = &env.store;
@@ -248,10 +248,10 @@ store_test!(waiting_rollup_differences_are_folded_in_every_32_rows, async |db: &
         rows[0][0].as_deref().unwrap().parse::<i64>().unwrap()
     };
     let n = waiting().await;
-    assert!((1..32).contains(&n), "40 changes, one fold: {n} rows wait");
+    assert!((1..128).contains(&n), "140 changes, one fold: {n} rows wait");
     // A read folds in what waits first, and sees every change.
     let created = value(&env.store, "created", today(), today()).await;
-    assert_eq!(created.value, Some(40.0));
+    assert_eq!(created.value, Some(140.0));
     assert_eq!(waiting().await, 0);
     assert_rollups_match_a_rebuild(&env.store).await;
 });
