@@ -34,8 +34,9 @@ use std::time::{Duration, Instant};
 /// writes the same few hundred rollup rows (today's and this month's, for
 /// the organisation, its teams, channels, case types and tiers) however
 /// many rows wait, so its cost is spread over them: at one intake client,
-/// 32 rows made the folds' pages 3.4 of a commit's 35 WAL frames
-/// (BENCHMARKS.md, "Fewer folds"). Under load, [`FOLD_AGE`] comes first.
+/// folding every 32 rows was ~3 % of the bytes written per request
+/// (BENCHMARKS.md, "Where the second core goes, and fewer folds"). Under
+/// load, [`FOLD_AGE`] comes first.
 pub(crate) const FOLD_ROWS: usize = 128;
 /// The age of the oldest waiting row that makes the next commit fold.
 const FOLD_AGE: Duration = Duration::from_millis(500);
