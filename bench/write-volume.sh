@@ -15,7 +15,8 @@ KEPT=$(realpath "$1")
 CASES=${2:-300}
 DIR=$(mktemp -d /tmp/kept-write-volume.XXXXXX)
 DB="sqlite://$DIR/k.db"
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+SERVER=
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DIR"' EXIT
 
 "$KEPT" demo --cases 300 --days 30 --database-url "$DB" >/dev/null 2>&1
 TOKEN=$("$KEPT" token create --database-url "$DB" --user admin@demo.kept 2>/dev/null | tail -1)
