@@ -238,17 +238,21 @@ store_test!(waiting_rollup_differences_are_folded_in_every_128_rows, async |db: 
     let env = env(db).await;
     policy(&env.store).await;
     // Each change leaves its rollup differences waiting as a row; the
-    // change that brings the 128th adds them all to the rollups.
-    for i in 0..140 {
-        env.open_as(&env.ana, "Printer", at(i)).await;
-    }
+    // change that brings the 128th adds them all to the rollups. (On
+    // SQLite, rows 500 ms old are folded in sooner: a slow run folds more
+    // often, never less.)
     let store = &env.store;
     let waiting = async || {
         let rows = store.rows_unchecked("SELECT COUNT(*) AS n FROM metric_rollup_pending", &["n"]).await.unwrap();
         rows[0][0].as_deref().unwrap().parse::<i64>().unwrap()
     };
-    let n = waiting().await;
-    assert!((1..128).contains(&n), "140 changes, one fold: {n} rows wait");
+    let mut most = 0;
+    for i in 0..140 {
+        env.open_as(&env.ana, "Printer", at(i)).await;
+        most = most.max(waiting().await);
+    }
+    assert!((2..=128).contains(&most), "140 changes: at most 128 rows wait, and rows do wait ({most})");
+    assert!(waiting().await < 128, "140 changes, at least one fold");
     // A read folds in what waits first, and sees every change.
     let created = value(&env.store, "created", today(), today()).await;
     assert_eq!(created.value, Some(140.0));
