@@ -99,6 +99,18 @@ impl Store {
     }
 }
 
+/// A clock instance's natural key: (case, clock kind, ordinal).
+type InstanceKey = (i64, String, i64);
+
+fn key_of(case: CaseId, e: &ClockEval) -> InstanceKey {
+    (case.0, e.kind.as_str().to_owned(), e.ordinal)
+}
+
+/// How many of the instance's transitions are already logged as events.
+fn logged(instances: &HashMap<InstanceKey, (i64, usize)>, case: CaseId, e: &ClockEval) -> usize {
+    instances.get(&key_of(case, e)).map_or(0, |(_, n)| *n)
+}
+
 /// Upserts every clock and appends its new transitions. Returns the breaches
 /// recorded now: (case, instance id, clock, breach instant).
 async fn store_evals(
@@ -108,9 +120,9 @@ async fn store_evals(
     outcome: &mut RecomputeOutcome,
 ) -> Result<Vec<(CaseId, i64, ClockEval, Timestamp)>> {
     let cases: Vec<CaseId> = evals.keys().copied().collect();
-    // The stored instances: their ids, and how many transitions are logged.
-    let mut stored: HashMap<(i64, String, i64), usize> = HashMap::new();
-    let mut ids: HashMap<(i64, String, i64), i64> = HashMap::new();
+    // Each stored instance's id and how many of its transitions are logged;
+    // new instances join with none logged once their ids are known.
+    let mut instances: HashMap<InstanceKey, (i64, usize)> = HashMap::new();
     for chunk in cases.chunks(CHUNK) {
         let mut q =
             SqlBuilder::new("SELECT id, case_id, kind, ordinal, transitions FROM promise_instances WHERE case_id IN ");
@@ -118,8 +130,7 @@ async fn store_evals(
         let (sql, args) = q.finish();
         for r in tx.fetch_all(sql, args).await? {
             let key = (r.int("case_id")?, r.text("kind")?, r.int("ordinal")?);
-            ids.insert(key.clone(), r.int("id")?);
-            stored.insert(key, r.int("transitions")? as usize);
+            instances.insert(key, (r.int("id")?, r.int("transitions")? as usize));
         }
     }
     let all: Vec<(CaseId, &ClockEval)> =
@@ -127,17 +138,15 @@ async fn store_evals(
     for chunk in all.chunks(CHUNK) {
         // A new instance's id is needed only to log its transitions. Without
         // RETURNING, SQLite needs no scratch table for the statement's rows.
-        let returning = chunk.iter().any(|(case, e)| {
-            !e.transitions.is_empty() && !ids.contains_key(&(case.0, e.kind.as_str().to_owned(), e.ordinal))
-        });
+        let returning =
+            chunk.iter().any(|(case, e)| !e.transitions.is_empty() && !instances.contains_key(&key_of(*case, e)));
         let mut q = SqlBuilder::new(
             "INSERT INTO promise_instances (case_id, kind, ordinal, policy_id, policy_version, calendar_id, business, class, target_ms, \
              status, started_at, elapsed_ms, remaining_ms, breach_at, warn_at, fulfilled_at, determined_at, transitions, updated_at) VALUES ",
         );
         for (i, (case, e)) in chunk.iter().enumerate() {
-            let key = (case.0, e.kind.as_str().to_owned(), e.ordinal);
             // Never lower the count: what is in the log stays in the log.
-            let count = e.transitions.len().max(stored.get(&key).copied().unwrap_or(0)) as i64;
+            let count = e.transitions.len().max(logged(&instances, *case, e)) as i64;
             let values: Vec<Arg> = args![
                 case.0,
                 e.kind.as_str(),
@@ -176,15 +185,15 @@ async fn store_evals(
         q.push(" RETURNING id, case_id, kind, ordinal");
         let (sql, args) = q.finish();
         for r in tx.fetch_all(sql, args).await? {
-            ids.insert((r.int("case_id")?, r.text("kind")?, r.int("ordinal")?), r.int("id")?);
+            let key = (r.int("case_id")?, r.text("kind")?, r.int("ordinal")?);
+            instances.entry(key).or_insert((r.int("id")?, 0));
         }
     }
     let mut events: Vec<(CaseId, NewEvent, String)> = Vec::new();
     let mut breached = Vec::new();
     for (case, e) in &all {
-        let key = (case.0, e.kind.as_str().to_owned(), e.ordinal);
-        let id = ids.get(&key).copied().unwrap_or(0);
-        for (i, t) in e.transitions.iter().enumerate().skip(stored.get(&key).copied().unwrap_or(0)) {
+        let id = instances.get(&key_of(*case, e)).map_or(0, |(id, _)| *id);
+        for (i, t) in e.transitions.iter().enumerate().skip(logged(&instances, *case, e)) {
             let data = json!({
                 "promise_id": id, "clock": e.kind, "ordinal": e.ordinal, "target_ms": e.target_ms,
                 "policy_id": e.policy_id, "policy_version": e.policy_version, "detail": t.detail,
