@@ -49,9 +49,19 @@ pub(crate) fn month_of(day: i32) -> i32 {
 pub(crate) type Deltas = BTreeMap<RollupKey, Delta>;
 
 /// Adds `from` into `into`, key by key.
-pub(crate) fn merge(into: &mut Deltas, from: Deltas) {
+pub(crate) fn merge(into: &mut Deltas, mut from: Deltas) {
+    // Sums commute: walk the smaller map, and move rather than merge into an
+    // empty one (a use case's first differences, a group's first use case).
+    if from.len() > into.len() {
+        std::mem::swap(into, &mut from);
+    }
     for (k, d) in from {
-        into.entry(k).or_default().add(&d);
+        match into.get_mut(&k) {
+            Some(sum) => sum.add(&d),
+            None => {
+                into.insert(k, d);
+            }
+        }
     }
 }
 
@@ -322,6 +332,38 @@ mod tests {
             h.add(*value, *times);
         }
         h
+    }
+
+    /// Merging walks the smaller map into the larger one: whichever side
+    /// is larger, and into an empty map, the sums are the same.
+    #[test]
+    fn merging_differences_gives_the_same_sums_either_way() {
+        let key = |scope, k: &str, day| RollupKey { scope, key: k.into(), day, measure: Measure::Frt };
+        let delta = |n, total, values: &[(i64, i64)]| Delta { n, total, hist: hist(values) };
+        let small: Deltas =
+            [(key(Scope::Org, "", 1), delta(1, 60, &[(60, 1)])), (key(Scope::Team, "3", 1), delta(-1, -5, &[(5, -1)]))]
+                .into();
+        let large: Deltas = [
+            (key(Scope::Org, "", 1), delta(2, 120, &[(60, 2)])),
+            (key(Scope::Team, "4", 1), delta(1, 7, &[(7, 1)])),
+            (key(Scope::Team, "3", 2), delta(1, 9, &[])),
+        ]
+        .into();
+        let mut expected = large.clone();
+        for (k, d) in &small {
+            expected.entry(k.clone()).or_default().add(d);
+        }
+        let mut into_large = large.clone();
+        merge(&mut into_large, small.clone());
+        let mut into_small = small.clone();
+        merge(&mut into_small, large.clone());
+        let mut into_empty = Deltas::new();
+        merge(&mut into_empty, small.clone());
+        merge(&mut into_empty, large);
+        assert_eq!(into_large, expected);
+        assert_eq!(into_small, expected);
+        assert_eq!(into_empty, expected);
+        assert_eq!(expected[&key(Scope::Org, "", 1)], delta(3, 180, &[(60, 3)]));
     }
 
     /// SQLite's `kept_hist_add` adds as Hist::merge does, withdrawals
