@@ -12,7 +12,7 @@
 //! thread, and they run beside one another anyway. rusqlite 0.39 links the
 //! same libsqlite3-sys as sqlx 0.9, so both use one bundled SQLite.
 
-use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT};
+use crate::checkpoint::{self, Checkpointer, WRITER_AUTOCHECKPOINT};
 use crate::connect::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB, SQLITE_HEAP_BUDGET};
 use crate::db::Arg;
 use crate::error::{Result, StoreError};
@@ -155,6 +155,21 @@ impl State {
     }
 }
 
+/// The checkpoint thread's last step (see crate::checkpoint): with the
+/// write lock, and the open group committed, copy what the writer added
+/// while the thread copied, so the next write transaction restarts the log.
+/// Called from that thread, never from the runtime.
+fn finish_checkpoints(state: std::sync::Weak<Mutex<State>>) -> checkpoint::Finish {
+    Box::new(move || {
+        let state = state.upgrade()?;
+        let mut state = state.blocking_lock();
+        state.flush();
+        checkpoint::passive(&state.conn)
+            .map_err(|e| tracing::warn!(error = %e, "finishing a checkpoint failed; the next one retries"))
+            .ok()
+    })
+}
+
 /// Counts a task as queued for the write connection until it is dropped,
 /// so a request abandoned while queued stops counting.
 struct Queued(Arc<AtomicUsize>);
@@ -192,18 +207,19 @@ impl Writer {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         rollups::register_functions(&conn).map_err(unavailable)?;
         let groups = Arc::new(AtomicU64::new(0));
+        let state = Arc::new(Mutex::new(State {
+            conn,
+            group: None,
+            groups: groups.clone(),
+            held: Held::default(),
+            pending: Pending::new(),
+        }));
         Ok(Self {
-            state: Arc::new(Mutex::new(State {
-                conn,
-                group: None,
-                groups: groups.clone(),
-                held: Held::default(),
-                pending: Pending::new(),
-            })),
+            _checkpoints: Checkpointer::start(path, finish_checkpoints(Arc::downgrade(&state))).map(Arc::new),
+            state,
             waiting: Arc::new(AtomicUsize::new(0)),
             groups,
             path: path.into(),
-            _checkpoints: Checkpointer::start(path).map(Arc::new),
         })
     }
 
@@ -607,6 +623,54 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(size() >= before + 800_000, "the database file grew from {before} to {} bytes", size());
+    }
+
+    /// Under writes that never pause, the log still starts again from its
+    /// beginning: the checkpoint thread finishes its copy under the write
+    /// lock. (Without that, it grew until the writer's own threshold, and
+    /// the writer then synced megabytes inside its commits.) Each restart
+    /// bumps the checkpoint sequence number in the log's header.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_restarts_while_writes_never_pause() {
+        let db = TestDb::sqlite().await;
+        let wal = format!("{}-wal", db.url().strip_prefix("sqlite://").unwrap());
+        let restarts = move || {
+            let header = std::fs::read(&wal).unwrap_or_default();
+            header.get(12..16).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let w = writer(&db);
+        w.execute("CREATE TABLE filler (b BLOB)", vec![]).await.unwrap();
+        let first = restarts();
+        // Four writers keep a group always open; each commit adds about
+        // 8 pages per member. They stop once the log has restarted three
+        // times, or after ~40,000 pages, short of the writer's own
+        // threshold (which would restart it too).
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut writers = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let (w, stop) = (w.clone(), stop.clone());
+            writers.spawn(async move {
+                let mut commits = 0u32;
+                while !stop.load(Ordering::SeqCst) && commits < 1_250 {
+                    w.execute("INSERT INTO filler VALUES (zeroblob(32000))", vec![]).await.unwrap();
+                    commits += 1;
+                }
+            });
+        }
+        let watch = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                while !stop.load(Ordering::SeqCst) && restarts() < first + 3 {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                stop.store(true, Ordering::SeqCst);
+                restarts() - first
+            }
+        });
+        while writers.join_next().await.is_some() {}
+        stop.store(true, Ordering::SeqCst);
+        let restarted = watch.await.unwrap();
+        assert!(restarted >= 3, "the log restarted {restarted} times");
     }
 
     /// Use cases that queue for the writer share commits, and each returns
