@@ -113,8 +113,11 @@ impl State {
     /// with every waiting row, then commits; rolls back on failure.
     fn commit(&mut self, fold: bool) -> std::result::Result<(), String> {
         let deltas = std::mem::take(&mut self.held.deltas);
-        let written =
-            if fold { pending::fold(&self.conn, deltas).map(|()| false) } else { pending::record(&self.conn, &deltas) };
+        let written = if fold {
+            pending::fold(&self.conn, deltas, &self.pending).map(|()| None)
+        } else {
+            pending::record(&self.conn, deltas)
+        };
         // The full-text documents last: no statement after them opens a
         // savepoint, so they make one index segment, at the COMMIT.
         let outcome = written
@@ -127,17 +130,19 @@ impl State {
                     .map_err(|e| format!("updating the search index: {e}"))
             })
             .and_then(|recorded| self.conn.execute_batch("COMMIT").map(|()| recorded).map_err(|e| e.to_string()));
-        match outcome {
-            Ok(true) => self.pending.recorded(),
-            Ok(false) if fold => self.pending.folded(),
-            Ok(false) => {}
-            Err(_) if !self.conn.is_autocommit() => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-            Err(_) => {}
-        }
         self.held.clear();
-        outcome.map(drop)
+        match outcome {
+            Ok(Some(stored)) => self.pending.recorded(stored),
+            Ok(None) if fold => self.pending.folded(),
+            Ok(None) => {}
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// SQLite rolled the whole transaction back (it does so on I/O errors,
@@ -824,6 +829,34 @@ mod tests {
         assert!(counted >= 2 * super::pending::FOLD_ROWS as i64, "commits folded ({counted} counted)");
         db.store.db.fold_rollups().await.unwrap();
         assert_eq!(org_frt(&db).await, (commits, 0));
+    }
+
+    /// A fold adds this writer's own sum only when the table holds exactly
+    /// the rows it stored: here another writer folds them in and stores a
+    /// row of its own under the same id (SQLite reuses the ids of an
+    /// emptied table), and that row, not this writer's sum, is counted.
+    #[tokio::test]
+    async fn a_fold_counts_what_waits_even_where_another_writer_reused_an_id() {
+        let db = TestDb::sqlite().await;
+        writer(&db).fold_rollups().await.unwrap();
+        respond(&db, 30).await;
+        let id = |db: &TestDb| {
+            let db = db.store.db.clone();
+            async move { db.fetch_one("SELECT MAX(id) AS id FROM metric_rollup_pending", args![]).await.unwrap().int("id") }
+        };
+        let mine = id(&db).await.unwrap();
+        let file = db.url().strip_prefix("sqlite://").unwrap().to_owned();
+        let other = super::Writer::open(&file).unwrap();
+        other.fold_rollups().await.unwrap();
+        let mut tx = Tx::Write(other.begin().await.unwrap());
+        crate::metrics::rollups::apply(&mut tx, response(60)).await.unwrap();
+        tx.commit().await.unwrap();
+        drop(other);
+        assert_eq!(id(&db).await.unwrap(), mine, "the other writer's row took the same id");
+        db.store.db.fold_rollups().await.unwrap();
+        let sql = "SELECT SUM(n) AS n, SUM(total) AS total FROM metric_rollups WHERE scope = 'org' AND measure = 'frt'";
+        let row = db.store.db.fetch_one(sql, args![]).await.unwrap();
+        assert_eq!((row.int("n").unwrap(), row.int("total").unwrap()), (2, 90));
     }
 
     /// Differences left waiting by another writer (kept killed and started
