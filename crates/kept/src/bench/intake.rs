@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+/// Requests that make one case: create, reply, solve.
+pub const REQUESTS_PER_CASE: u64 = 3;
+
 /// What one run at one concurrency achieved.
 #[derive(Debug, Default)]
 pub struct IntakeRun {

@@ -22,7 +22,7 @@ use crate::demo::{self, DemoOptions};
 use clap::{Args, Subcommand};
 use kept_server::clock::{Clock, SystemClock};
 use kept_store::test_support::TestDb;
-use stats::{group_pss_kib, mib, per_second, percentile_ms, resident_kib};
+use stats::{cpu_us, group_pss_kib, mib, per_second, percentile_ms, resident_kib};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -198,10 +198,15 @@ fn peers(args: &IntakeArgs, seconds: Duration, kept: &Rates) -> Result<(), Failu
         let desk = make(&peer).map_err(fail)?;
         let group = peer.pgid();
         out(&format!("\n{} (bench/peers/{script}; memory = PSS of its process group):", desk.name()));
-        let rates = drive(desk.as_ref(), &args.clients, seconds, &|| group.and_then(group_pss_kib))?;
-        for (clients, rate) in rates {
-            if let Some((_, k)) = kept.iter().find(|(c, _)| *c == clients) {
-                ratios.push(format!("  {clients:>3} clients: kept / {} = {:.0}x", desk.name(), k / rate));
+        let rates = drive(desk.as_ref(), &args.clients, seconds, &|| group.and_then(group_pss_kib), &|| None)?;
+        for rate in rates {
+            if let Some(k) = kept.iter().find(|k| k.clients == rate.clients) {
+                ratios.push(format!(
+                    "  {:>3} clients: kept / {} = {:.0}x",
+                    rate.clients,
+                    desk.name(),
+                    k.cases / rate.cases
+                ));
             }
         }
     }
@@ -210,8 +215,17 @@ fn peers(args: &IntakeArgs, seconds: Duration, kept: &Rates) -> Result<(), Failu
     Ok(())
 }
 
-/// Cases per second kept reached at each concurrency.
-type Rates = Vec<(usize, f64)>;
+/// What an intake run at one concurrency reached: cases per second, and
+/// the CPU time per request of the bench's own process (its clients), which
+/// shares the machine with the desk it measures.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    clients: usize,
+    cases: f64,
+    bench_us: Option<f64>,
+}
+
+type Rates = Vec<Rate>;
 
 fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: Duration) -> Result<Rates, Failure> {
     let server = kept_desk::Server::start(url).map_err(fail)?;
@@ -224,21 +238,26 @@ fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: 
     ));
     let desk = kept_desk::KeptDesk::connect(&server.base, token).map_err(fail)?;
     let pid = server.pid();
-    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss))?;
+    let server = pid.to_string();
+    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss), &|| cpu_us(&server))?;
     drop(server);
     Ok(rates)
 }
 
 /// Runs the intake workload at each concurrency and prints a table row per
-/// run; `memory` samples the desk's memory in KiB.
+/// run; `memory` samples the desk's memory in KiB, `cpu` reads the CPU time
+/// its server has used in µs (where it is one process of ours).
 fn drive(
     desk: &dyn desk::Desk,
     levels: &[usize],
     seconds: Duration,
     memory: &(dyn Fn() -> Option<u64> + Sync),
+    cpu: &dyn Fn() -> Option<u64>,
 ) -> Result<Rates, Failure> {
     out(&format!("{}:", desk.name()));
-    out("  clients   cases/s  requests/s   p50 ms   p99 ms   max ms  errors  peak memory MiB");
+    out(
+        "  clients   cases/s  requests/s   p50 ms   p99 ms   max ms  errors  peak memory MiB  CPU µs/request: server  bench",
+    );
     let mut rates = Vec::new();
     for &clients in levels {
         let peak = std::sync::atomic::AtomicU64::new(0);
@@ -250,22 +269,30 @@ fn drive(
                 std::thread::sleep(Duration::from_millis(50));
             }
         };
+        let (bench_before, server_before) = (cpu_us("self"), cpu());
         let mut run = intake::run(desk, clients.max(1), seconds, sample).map_err(fail)?;
+        let per_request = |before: Option<u64>, after: Option<u64>| {
+            Some(after?.saturating_sub(before?) as f64 / run.requests.max(1) as f64)
+        };
+        let (bench_us, server_us) = (per_request(bench_before, cpu_us("self")), per_request(server_before, cpu()));
         let cases = per_second(run.cases, run.elapsed);
         let peak = peak.into_inner();
+        let shown = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.0}"));
         out(&format!(
-            "  {clients:>7} {cases:>9.1} {:>11.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>18}",
+            "  {clients:>7} {cases:>9.1} {:>11.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>16} {:>23} {:>6}",
             per_second(run.requests - run.errors, run.elapsed),
             percentile_ms(&mut run.latencies_us, 50.0),
             percentile_ms(&mut run.latencies_us, 99.0),
             percentile_ms(&mut run.latencies_us, 100.0),
             run.errors,
             if peak > 0 { format!("{:.1}", mib(peak)) } else { "-".into() },
+            shown(server_us),
+            shown(bench_us),
         ));
         if let Some(e) = run.first_error {
             out(&format!("          first error: {e}"));
         }
-        rates.push((clients, cases));
+        rates.push(Rate { clients, cases, bench_us });
     }
     Ok(rates)
 }
@@ -281,15 +308,28 @@ async fn floor(
     db.store.floor_prepare().await?;
     out(&format!("floor on {engine}: the same three transactions per case, straight into the engine"));
     out("  clients   cases/s   p50 ms   p99 ms   kept/floor");
+    let mut needs = Vec::new();
     for &clients in levels {
         let mut run = db.store.floor_run(clients.max(1), seconds).await?;
         let cases = per_second(run.cases, run.elapsed);
-        let ratio = kept.iter().find(|(c, _)| *c == clients).map(|(_, k)| k / cases);
+        let kept_run = kept.iter().find(|k| k.clients == clients);
         out(&format!(
             "  {clients:>7} {cases:>9.1} {:>8.2} {:>8.2} {:>11}",
             percentile_ms(&mut run.latencies_us, 50.0),
             percentile_ms(&mut run.latencies_us, 99.0),
-            ratio.map(|r| format!("{:.1} %", r * 100.0)).unwrap_or_default(),
+            kept_run.map(|k| format!("{:.1} %", k.cases / cases * 100.0)).unwrap_or_default(),
+        ));
+        needs.extend(kept_run.and_then(|k| Some((clients, cases, k.bench_us?))));
+    }
+    // What reaching 30 % of the floor over HTTP would ask of the clients
+    // alone, when they run on the machine they measure (BENCHMARKS.md).
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    for (clients, floor_cases, bench_us) in needs {
+        let requests = 0.3 * floor_cases * intake::REQUESTS_PER_CASE as f64;
+        out(&format!(
+            "  30 % of the floor at {clients} clients = {requests:.0} requests/s; at {bench_us:.0} µs of CPU each, \
+             this bench's clients alone would use {:.2} of the {cores} cores",
+            requests * bench_us / 1e6
         ));
     }
     db.store.floor_drop().await?;

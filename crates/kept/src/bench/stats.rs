@@ -19,6 +19,19 @@ pub fn per_second(count: u64, elapsed: Duration) -> f64 {
     if seconds > 0.0 { count as f64 / seconds } else { f64::NAN }
 }
 
+/// CPU time a process has used, user and system, in microseconds (`pid`
+/// may be `self`). /proc reports it in USER_HZ ticks, which Linux fixes at
+/// 100 per second for every program, so the resolution is 10 ms.
+pub fn cpu_us(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name start at the third
+    // (state); utime and stime are the fourteenth and fifteenth.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: u64 = rest.next()?.parse().ok()?;
+    let system: u64 = rest.next()?.parse().ok()?;
+    Some((user + system) * 10_000)
+}
+
 /// Resident memory of a process in KiB: `VmRSS` now and `VmHWM`, the peak.
 pub fn resident_kib(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -75,6 +88,24 @@ mod tests {
         let mut three = vec![3_000, 1_000, 2_000];
         assert_eq!(percentile_ms(&mut three, 50.0), 2.0);
         assert!(percentile_ms(&mut [], 50.0).is_nan());
+    }
+
+    #[test]
+    fn reads_this_process_cpu_time() {
+        let before = cpu_us("self").unwrap();
+        let started = std::time::Instant::now();
+        let mut spent = 0;
+        let mut spin = 0u64;
+        // Spinning must show as CPU time within seconds however busy the
+        // machine is; a misread field (a constant) never would.
+        while spent < 50_000 && started.elapsed() < Duration::from_secs(10) {
+            for _ in 0..100_000 {
+                spin = std::hint::black_box(spin.wrapping_add(1));
+            }
+            spent = cpu_us("self").unwrap() - before;
+        }
+        assert!(spent >= 50_000 && spent % 10_000 == 0, "{spent} µs");
+        assert_eq!(cpu_us(&u32::MAX.to_string()), None);
     }
 
     #[test]
