@@ -238,8 +238,8 @@ fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: 
     ));
     let desk = kept_desk::KeptDesk::connect(&server.base, token).map_err(fail)?;
     let pid = server.pid();
-    let server = pid.to_string();
-    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss), &|| cpu_us(&server))?;
+    let proc_pid = pid.to_string();
+    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss), &|| cpu_us(&proc_pid))?;
     drop(server);
     Ok(rates)
 }
@@ -324,12 +324,15 @@ async fn floor(
     // What reaching 30 % of the floor over HTTP would ask of the clients
     // alone, when they run on the machine they measure (BENCHMARKS.md).
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    if !needs.is_empty() {
+        out("30 % of the floor over HTTP, and what it asks of this bench's own clients on this machine:");
+        out("  clients  requests/s  client CPU µs/request  client cores");
+    }
     for (clients, floor_cases, bench_us) in needs {
         let requests = 0.3 * floor_cases * intake::REQUESTS_PER_CASE as f64;
         out(&format!(
-            "  30 % of the floor at {clients} clients = {requests:.0} requests/s; at {bench_us:.0} µs of CPU each, \
-             this bench's clients alone would use {:.2} of the {cores} cores",
-            requests * bench_us / 1e6
+            "  {clients:>7} {requests:>11.0} {bench_us:>22.0} {:>13}",
+            format!("{:.2} of {cores}", requests * bench_us / 1e6)
         ));
     }
     db.store.floor_drop().await?;

@@ -30,10 +30,21 @@ fn intake(engine_args: &[&str]) {
         assert_eq!(row[0], clients, "{stdout}");
         assert!(row[1].parse::<f64>().unwrap() > 0.0, "no case went through: {stdout}");
         assert_eq!(row[6], "0", "failed requests: {stdout}");
+        // CPU per request of the server and of the bench's clients: both
+        // did work, so both read more than nothing at the run's end.
+        let cpu: Vec<u64> = row[8..].iter().map(|v| v.parse().unwrap()).collect();
+        assert!(cpu.len() == 2 && cpu.iter().all(|&us| us > 0), "{stdout}");
     }
     let floor = table(&stdout, "clients   cases/s   p50 ms");
     assert_eq!(floor.len(), 2, "{stdout}");
     assert!(floor.iter().all(|row| row[1].parse::<f64>().unwrap() > 0.0 && row[5] == "%"), "{stdout}");
+    let asks = table(&stdout, "clients  requests/s  client CPU");
+    assert_eq!(asks.len(), 2, "{stdout}");
+    for (row, clients) in asks.iter().zip(["1", "4"]) {
+        let cores = std::thread::available_parallelism().unwrap().to_string();
+        assert_eq!((row[0], row[4], row[5]), (clients, "of", cores.as_str()), "{stdout}");
+        assert!(row[1].parse::<f64>().unwrap() > 0.0 && row[3].parse::<f64>().unwrap() > 0.0, "{stdout}");
+    }
 }
 
 #[test]
