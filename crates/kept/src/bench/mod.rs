@@ -215,6 +215,9 @@ fn peers(args: &IntakeArgs, seconds: Duration, kept: &Rates) -> Result<(), Failu
     Ok(())
 }
 
+/// Issue 6's target: kept's intake at 30 % of the storage floor's.
+const FLOOR_TARGET: f64 = 0.3;
+
 /// What an intake run at one concurrency reached: cases per second, and
 /// the CPU time per request of the bench's own process (its clients), which
 /// shares the machine with the desk it measures.
@@ -238,8 +241,7 @@ fn intake_kept(engine: &str, url: &str, token: &str, levels: &[usize], seconds: 
     ));
     let desk = kept_desk::KeptDesk::connect(&server.base, token).map_err(fail)?;
     let pid = server.pid();
-    let proc_pid = pid.to_string();
-    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss), &|| cpu_us(&proc_pid))?;
+    let rates = drive(&desk, levels, seconds, &|| resident_kib(pid).map(|(rss, _)| rss), &|| cpu_us(pid))?;
     drop(server);
     Ok(rates)
 }
@@ -269,12 +271,13 @@ fn drive(
                 std::thread::sleep(Duration::from_millis(50));
             }
         };
-        let (bench_before, server_before) = (cpu_us("self"), cpu());
+        let me = std::process::id();
+        let (bench_before, server_before) = (cpu_us(me), cpu());
         let mut run = intake::run(desk, clients.max(1), seconds, sample).map_err(fail)?;
         let per_request = |before: Option<u64>, after: Option<u64>| {
             Some(after?.saturating_sub(before?) as f64 / run.requests.max(1) as f64)
         };
-        let (bench_us, server_us) = (per_request(bench_before, cpu_us("self")), per_request(server_before, cpu()));
+        let (bench_us, server_us) = (per_request(bench_before, cpu_us(me)), per_request(server_before, cpu()));
         let cases = per_second(run.cases, run.elapsed);
         let peak = peak.into_inner();
         let shown = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.0}"));
@@ -329,7 +332,7 @@ async fn floor(
         out("  clients  requests/s  client CPU µs/request  client cores");
     }
     for (clients, floor_cases, bench_us) in needs {
-        let requests = 0.3 * floor_cases * intake::REQUESTS_PER_CASE as f64;
+        let requests = FLOOR_TARGET * floor_cases * intake::REQUESTS_PER_CASE as f64;
         out(&format!(
             "  {clients:>7} {requests:>11.0} {bench_us:>22.0} {:>13}",
             format!("{:.2} of {cores}", requests * bench_us / 1e6)

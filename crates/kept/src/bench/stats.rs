@@ -19,17 +19,21 @@ pub fn per_second(count: u64, elapsed: Duration) -> f64 {
     if seconds > 0.0 { count as f64 / seconds } else { f64::NAN }
 }
 
-/// CPU time a process has used, user and system, in microseconds (`pid`
-/// may be `self`). /proc reports it in USER_HZ ticks, which Linux fixes at
-/// 100 per second for every program, so the resolution is 10 ms.
-pub fn cpu_us(pid: &str) -> Option<u64> {
+/// The fields of `/proc/PID/stat` after the parenthesised command name
+/// (which may hold spaces): state, ppid, pgrp, … from the third field on.
+fn stat_fields(pid: u32) -> Option<Vec<u64>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name start at the third
-    // (state); utime and stime are the fourteenth and fifteenth.
-    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-    let user: u64 = rest.next()?.parse().ok()?;
-    let system: u64 = rest.next()?.parse().ok()?;
-    Some((user + system) * 10_000)
+    // The state is a letter; the numeric fields after it are what is read.
+    Some(stat.rsplit_once(')')?.1.split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect())
+}
+
+/// CPU time a process has used, user and system, in microseconds. /proc
+/// reports it in USER_HZ ticks, which Linux fixes at 100 per second for
+/// every program, so the resolution is 10 ms.
+pub fn cpu_us(pid: u32) -> Option<u64> {
+    // utime and stime are the fourteenth and fifteenth fields.
+    let fields = stat_fields(pid)?;
+    Some((fields.get(10)? + fields.get(11)?) * 10_000)
 }
 
 /// Resident memory of a process in KiB: `VmRSS` now and `VmHWM`, the peak.
@@ -53,10 +57,9 @@ pub fn group_pss_kib(pgid: u32) -> Option<u64> {
     let mut found = false;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // Fields after the parenthesised command name: state ppid pgrp …
-        let group = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
-        if group != Some(pgid) {
+        // The process group is the fifth field.
+        let group = stat_fields(pid).and_then(|f| f.get(2).copied());
+        if group != Some(u64::from(pgid)) {
             continue;
         }
         let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
@@ -92,7 +95,8 @@ mod tests {
 
     #[test]
     fn reads_this_process_cpu_time() {
-        let before = cpu_us("self").unwrap();
+        let me = std::process::id();
+        let before = cpu_us(me).unwrap();
         let started = std::time::Instant::now();
         let mut spent = 0;
         let mut spin = 0u64;
@@ -102,10 +106,10 @@ mod tests {
             for _ in 0..100_000 {
                 spin = std::hint::black_box(spin.wrapping_add(1));
             }
-            spent = cpu_us("self").unwrap() - before;
+            spent = cpu_us(me).unwrap() - before;
         }
         assert!(spent >= 50_000 && spent % 10_000 == 0, "{spent} µs");
-        assert_eq!(cpu_us(&u32::MAX.to_string()), None);
+        assert_eq!(cpu_us(u32::MAX), None);
     }
 
     #[test]
@@ -116,8 +120,7 @@ mod tests {
 
     #[test]
     fn reads_the_memory_of_this_process_group() {
-        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-        let group: u32 = stat.rsplit_once(')').unwrap().1.split_whitespace().nth(2).unwrap().parse().unwrap();
+        let group = u32::try_from(stat_fields(std::process::id()).unwrap()[2]).unwrap();
         assert!(group_pss_kib(group).unwrap() > 0);
         assert_eq!(group_pss_kib(u32::MAX), None);
     }

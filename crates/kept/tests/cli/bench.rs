@@ -40,8 +40,8 @@ fn intake(engine_args: &[&str]) {
     assert!(floor.iter().all(|row| row[1].parse::<f64>().unwrap() > 0.0 && row[5] == "%"), "{stdout}");
     let asks = table(&stdout, "clients  requests/s  client CPU");
     assert_eq!(asks.len(), 2, "{stdout}");
+    let cores = std::thread::available_parallelism().unwrap().to_string();
     for (row, clients) in asks.iter().zip(["1", "4"]) {
-        let cores = std::thread::available_parallelism().unwrap().to_string();
         assert_eq!((row[0], row[4], row[5]), (clients, "of", cores.as_str()), "{stdout}");
         assert!(row[1].parse::<f64>().unwrap() > 0.0 && row[3].parse::<f64>().unwrap() > 0.0, "{stdout}");
     }
