@@ -74,11 +74,23 @@ impl Drop for Server {
 /// like any real client; status codes are read, not turned into errors;
 /// redirects are not followed (a login answers with its session cookie on
 /// the redirect itself).
+///
+/// Every phase after the name look-up is bounded, but not the whole call nor
+/// the look-up: with either set, ureq resolves each request's host on a
+/// thread it spawns to time it out, even for a loopback address and a pooled
+/// connection. That thread per request was half of the bench's own CPU time
+/// per request (BENCHMARKS.md, "A thread per request in the bench's
+/// clients") and crowded the server it measures on the same two cores.
 pub fn agent() -> ureq::Agent {
+    let bound = Some(Duration::from_secs(120));
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(120)))
+        .timeout_connect(bound)
+        .timeout_send_request(bound)
+        .timeout_send_body(bound)
+        .timeout_recv_response(bound)
+        .timeout_recv_body(bound)
         .build()
         .into()
 }
