@@ -203,16 +203,9 @@ impl Writer {
         let unavailable = |e: rusqlite::Error| StoreError::Unavailable(format!("{path}: {e}"));
         let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
         conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(unavailable)?;
-        // No `temp_store = MEMORY`: with it SQLite keeps each savepoint's
-        // sub-journal in 1 KiB chunks, a malloc (under SQLite's memory
-        // mutex) for every quarter of a page copied, ~3 % of the server's
-        // time at 16 clients. Without it the sub-journal is one buffer of
-        // SQLITE_STMTJRNL_SPILL bytes (.cargo/config.toml) and spills to a
-        // temporary file only beyond that (BENCHMARKS.md, "Sub-journals in
-        // one buffer").
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -{SQLITE_CACHE_KIB}; \
+             PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
              PRAGMA soft_heap_limit = {SQLITE_HEAP_BUDGET}; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT};"
         ))
         .map_err(unavailable)?;
