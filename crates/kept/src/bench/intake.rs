@@ -40,13 +40,19 @@ pub fn run(
     let stop = AtomicBool::new(false);
     let barrier = Barrier::new(clients + 1);
     let total = Mutex::new(IntakeRun::default());
+    // When the last client finished: the rate's end, whatever the sampler
+    // (`during`) still takes to notice the stop.
+    let last_done = Mutex::new(None::<Instant>);
     let mut started = Instant::now();
     std::thread::scope(|scope| {
         for client in connected {
-            let (counter, stop, barrier, total) = (&counter, &stop, &barrier, &total);
+            let (counter, stop, barrier, total, last_done) = (&counter, &stop, &barrier, &total, &last_done);
             scope.spawn(move || {
                 barrier.wait();
                 let mine = work(client, counter, stop);
+                if let Ok(mut last) = last_done.lock() {
+                    *last = Some(Instant::now()).max(*last);
+                }
                 if let Ok(mut total) = total.lock() {
                     total.cases += mine.cases;
                     total.requests += mine.requests;
@@ -77,8 +83,9 @@ pub fn run(
     });
     let mut total = total.into_inner().map_err(|_| "a client thread panicked".to_owned())?;
     // Cases in flight when the time ran out finish their steps; the rate
-    // counts the time they took.
-    total.elapsed = started.elapsed();
+    // counts the time they took, up to the last client's end.
+    let ended = last_done.into_inner().ok().flatten().unwrap_or_else(Instant::now);
+    total.elapsed = ended.saturating_duration_since(started);
     Ok(total)
 }
 
